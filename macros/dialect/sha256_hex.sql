@@ -1,0 +1,8 @@
+{# Lowercase hex SHA-256 of a string expression. #}
+{% macro sha256_hex(expression) %}
+    {{- return(adapter.dispatch('sha256_hex', 'stedi_lakehouse')(expression)) -}}
+{% endmacro %}
+
+{% macro spark__sha256_hex(expression) -%}
+    sha2({{ expression }}, 256)
+{%- endmacro %}

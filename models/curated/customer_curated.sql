@@ -1,0 +1,25 @@
+with
+
+customers as (
+
+    select * from {{ ref('customer_trusted') }}
+
+),
+
+accelerometer_users as (
+
+    select distinct {{ normalize_email(adapter.quote('user')) }} as email_key
+    from {{ ref('accelerometer_trusted') }}
+
+),
+
+customers_with_readings as (
+
+    select customers.*
+    from customers
+    inner join accelerometer_users
+        on {{ normalize_email('customers.email') }} = accelerometer_users.email_key
+
+)
+
+select * from customers_with_readings

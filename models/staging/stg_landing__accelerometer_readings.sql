@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select
+        *,
+        {{ landing_file_path() }} as landing_file_path,
+        {{ landing_record_is_malformed() }} as is_malformed
+    from {{ source('landing', 'accelerometer_landing') }}
+
+),
+
+renamed as (
+
+    select
+        user,
+        {{ normalize_email('user') }} as email_key,
+        timestamp,
+        x,
+        y,
+        z,
+        {{ epoch_ms_to_timestamp('timestamp') }} as recorded_at,
+        landing_file_path,
+        is_malformed
+
+    from source
+
+)
+
+select * from renamed

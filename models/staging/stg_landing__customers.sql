@@ -1,0 +1,39 @@
+with
+
+source as (
+
+    select
+        *,
+        {{ landing_file_path() }} as landing_file_path,
+        {{ landing_record_is_malformed() }} as is_malformed
+    from {{ source('landing', 'customer_landing') }}
+
+),
+
+renamed as (
+
+    select
+        customername,
+        email,
+        {{ normalize_email('email') }} as email_key,
+        phone,
+        birthday,
+        serialnumber,
+        registrationdate,
+        lastupdatedate,
+        sharewithresearchasofdate,
+        sharewithpublicasofdate,
+        sharewithfriendsasofdate,
+        {{ epoch_ms_to_timestamp('registrationdate') }} as registered_at,
+        {{ epoch_ms_to_timestamp('lastupdatedate') }} as last_updated_at,
+        {{ epoch_ms_to_timestamp('sharewithresearchasofdate') }} as research_consent_at,
+        {{ epoch_ms_to_timestamp('sharewithpublicasofdate') }} as public_consent_at,
+        {{ epoch_ms_to_timestamp('sharewithfriendsasofdate') }} as friends_consent_at,
+        landing_file_path,
+        is_malformed
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    select
+        *,
+        {{ landing_file_path() }} as landing_file_path,
+        {{ landing_record_is_malformed() }} as is_malformed
+    from {{ source('landing', 'step_trainer_landing') }}
+
+),
+
+renamed as (
+
+    select
+        sensorreadingtime,
+        serialnumber,
+        distancefromobject,
+        {{ epoch_ms_to_timestamp('sensorreadingtime') }} as sensor_reading_at,
+        landing_file_path,
+        is_malformed
+
+    from source
+
+)
+
+select * from renamed

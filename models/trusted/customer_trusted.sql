@@ -1,0 +1,44 @@
+with
+
+current_records as (
+
+    select * from {{ ref('int_customer_current_records') }}
+
+),
+
+erasure_requests as (
+
+    select distinct {{ normalize_email('email') }} as email_key
+    from {{ ref('erasure_requests') }}
+
+),
+
+trusted_customers as (
+
+    select
+        current_records.customername,
+        current_records.email,
+        current_records.phone,
+        current_records.birthday,
+        current_records.serialnumber,
+        current_records.registrationdate,
+        current_records.lastupdatedate,
+        current_records.sharewithresearchasofdate,
+        current_records.sharewithpublicasofdate,
+        current_records.sharewithfriendsasofdate,
+        current_records.registered_at,
+        current_records.last_updated_at,
+        current_records.research_consent_at,
+        current_records.public_consent_at,
+        current_records.friends_consent_at
+
+    from current_records
+    left join erasure_requests
+        on current_records.email_key = erasure_requests.email_key
+    where
+        current_records.sharewithresearchasofdate is not null
+        and erasure_requests.email_key is null
+
+)
+
+select * from trusted_customers

@@ -11,11 +11,31 @@
 {%- endmacro %}
 
 
-{% macro landing_record_is_malformed() %}
-    {{- return(adapter.dispatch('landing_record_is_malformed', 'stedi_lakehouse')()) -}}
+{#
+    True for a line the JSON reader could not turn into a record: not JSON,
+    cut off, or with no declared field readable. `landing_table` is the name
+    of a table of the landing source, whose declared columns are checked.
+#}
+{% macro landing_record_is_malformed(landing_table) %}
+    {%- set declared_columns = [] -%}
+    {%- if execute -%}
+        {%- set source_node = graph.sources['source.' ~ project_name ~ '.landing.' ~ landing_table] -%}
+        {%- for column_name in source_node.columns -%}
+            {%- do declared_columns.append(adapter.quote(column_name | lower)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(adapter.dispatch('landing_record_is_malformed', 'stedi_lakehouse')(declared_columns)) -}}
 {% endmacro %}
 
-{#- Spark's JSON reader (mode PERMISSIVE) puts a line it cannot parse into the corrupt-record column. -#}
-{% macro spark__landing_record_is_malformed() -%}
-    _corrupt_record is not null
+{% macro default__landing_record_is_malformed(declared_columns) -%}
+    ({{ declared_columns | join(' is null and ') }} is null)
+{%- endmacro %}
+
+{#-
+    Spark's JSON reader (mode PERMISSIVE) also flags a line whose values do not
+    fit the declared types, in the corrupt-record column. The declared columns
+    stay in the expression: Spark refuses a query that reads only that column.
+-#}
+{% macro spark__landing_record_is_malformed(declared_columns) -%}
+    (_corrupt_record is not null or {{ default__landing_record_is_malformed(declared_columns) }})
 {%- endmacro %}

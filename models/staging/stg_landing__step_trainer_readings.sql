@@ -5,7 +5,7 @@ source as (
     select
         *,
         {{ landing_file_path() }} as landing_file_path,
-        {{ landing_record_is_malformed() }} as is_malformed
+        {{ landing_record_is_malformed('step_trainer_landing') }} as is_malformed
     from {{ source('landing', 'step_trainer_landing') }}
 
 ),

@@ -1,0 +1,98 @@
+"""Runs the dbt project the way a user does and reads back what it built."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+STARTER_DATA = PROJECT_DIR.parent / "shared" / "data" / "stedi-starter"
+BIN = PROJECT_DIR / ".venv" / "bin"
+SCHEMA = "stedi"
+ZONE_TABLES = (
+    "customer_trusted",
+    "accelerometer_trusted",
+    "customer_curated",
+    "step_trainer_trusted",
+    "machine_learning_curated",
+)
+
+
+def dbt_env(landing: Path | str, warehouse: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a dbt run whose every output stays under `warehouse`."""
+    profiles_dir = warehouse / "profiles"
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
+    env = {
+        **os.environ,
+        "STEDI_LANDING_PATH": str(landing),
+        "STEDI_WAREHOUSE_DIR": str(warehouse),
+        "DBT_PROFILES_DIR": str(profiles_dir),
+        "DBT_TARGET_PATH": str(warehouse / "target"),
+        "DBT_LOG_PATH": str(warehouse / "logs"),
+        "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.update(extra or {})
+    return env
+
+
+def run_dbt(
+    args: Sequence[str],
+    *,
+    landing: Path | str,
+    warehouse: Path,
+    project_dir: Path = PROJECT_DIR,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run `dbt ARGS` on the project; on an unexpected failure show dbt's output."""
+    result = subprocess.run(
+        [str(BIN / "dbt"), *args, "--project-dir", str(project_dir)],
+        cwd=project_dir,
+        env=dbt_env(landing, warehouse, env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def dbt_vars(**values: object) -> list[str]:
+    """`--vars` arguments for dbt from keyword values."""
+    import json
+
+    return ["--vars", json.dumps(values)] if values else []
+
+
+def table_path(warehouse: Path, table: str, schema: str = SCHEMA) -> Path:
+    return warehouse / "tables" / f"{schema}.db" / table
+
+
+def read_table(warehouse: Path, table: str, columns: Iterable[str], schema: str = SCHEMA) -> Counter[tuple]:
+    """The rows of a built Parquet table, as a multiset of tuples of `columns`."""
+    files = table_path(warehouse, table, schema) / "*.parquet"
+    select = ", ".join(f'"{column}"' for column in columns)
+    rows = duckdb.sql(f"select {select} from read_parquet('{files}')").fetchall()
+    return Counter(rows)
+
+
+def table_columns(warehouse: Path, table: str, schema: str = SCHEMA) -> list[str]:
+    files = table_path(warehouse, table, schema) / "*.parquet"
+    return [row[0] for row in duckdb.sql(f"describe select * from read_parquet('{files}')").fetchall()]
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the dbt project (sources only), to change seeds without touching the checkout."""
+    ignore = shutil.ignore_patterns(".venv", ".git", "target", "logs", "warehouse", "demo_landing", ".dbt", "__pycache__", ".pytest_cache")
+    shutil.copytree(PROJECT_DIR, destination, ignore=ignore)
+    return destination

@@ -1,0 +1,1 @@
+"""Tooling of the STEDI lakehouse dbt project."""

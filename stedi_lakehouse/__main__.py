@@ -1,0 +1,5 @@
+import sys
+
+from stedi_lakehouse.cli import main
+
+sys.exit(main())

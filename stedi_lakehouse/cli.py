@@ -1,0 +1,72 @@
+"""The `stedi` command: the project's tooling beside dbt.
+
+Every failure the user can fix ends with one line on stderr naming what is
+wrong and where, and exit status 2; never a bare stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from stedi_lakehouse.preflight import PreflightError, check_java, check_landing
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    if not args.skip_java:
+        check_java()
+    landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
+    if not landing:
+        raise PreflightError("STEDI_LANDING_PATH is not set: point it at a landing zone folder or s3:// prefix")
+    check_landing(landing)
+
+
+def _generate(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.generate import GeneratorConfig, generate_landing
+
+    config = GeneratorConfig(
+        customers=args.customers,
+        readings_per_customer=args.readings_per_customer,
+        seed=args.seed,
+        files_per_zone=args.files_per_zone,
+    )
+    summary = generate_landing(Path(args.landing), config)
+    print(f"demo landing data in {args.landing}: {summary}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stedi", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    preflight = commands.add_parser("preflight", help="check Java and the landing zone before a build")
+    preflight.add_argument("--landing", help="landing zone root (default: $STEDI_LANDING_PATH)")
+    preflight.add_argument("--skip-java", action="store_true", help="do not check for Java (remote targets)")
+    preflight.set_defaults(handler=_preflight)
+
+    generate = commands.add_parser("generate", help="write deterministic STEDI-shaped demo landing data")
+    generate.add_argument("landing", help="landing zone root to write <zone>/landing/*.json under")
+    generate.add_argument("--customers", type=int, default=1000)
+    generate.add_argument("--readings-per-customer", type=int, default=85)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--files-per-zone", type=int, default=4)
+    generate.set_defaults(handler=_generate)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], None] = args.handler
+    try:
+        handler(args)
+    except PreflightError as error:
+        print(f"stedi {args.command}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,13 +13,13 @@ source as (
 renamed as (
 
     select
-        user,
-        {{ normalize_email('user') }} as email_key,
-        timestamp,
+        {{ adapter.quote('user') }},
+        {{ normalize_email(adapter.quote('user')) }} as email_key,
+        {{ adapter.quote('timestamp') }},
         x,
         y,
         z,
-        {{ epoch_ms_to_timestamp('timestamp') }} as recorded_at,
+        {{ epoch_ms_to_timestamp(adapter.quote('timestamp')) }} as recorded_at,
         landing_file_path,
         is_malformed
 

@@ -73,8 +73,8 @@ one_reading_per_device_and_time as (
     select
         sensorreadingtime,
         serialnumber,
-        min(distancefromobject) as distancefromobject,
-        sensor_reading_at
+        sensor_reading_at,
+        min(distancefromobject) as distancefromobject
 
     from consented_readings
     group by
@@ -82,6 +82,18 @@ one_reading_per_device_and_time as (
         serialnumber,
         sensor_reading_at
 
+),
+
+final as (
+
+    select
+        sensorreadingtime,
+        serialnumber,
+        distancefromobject,
+        sensor_reading_at
+
+    from one_reading_per_device_and_time
+
 )
 
-select * from one_reading_per_device_and_time
+select * from final

@@ -15,6 +15,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 STARTER_DATA = PROJECT_DIR.parent / "shared" / "data" / "stedi-starter"
 BIN = PROJECT_DIR / ".venv" / "bin"
 SCHEMA = "stedi"
+SUBJECT_SALT = "pytest-salt"
 ZONE_TABLES = (
     "customer_trusted",
     "accelerometer_trusted",
@@ -38,6 +39,7 @@ def dbt_env(landing: Path | str, warehouse: Path, extra: Mapping[str, str] | Non
         "DBT_LOG_PATH": str(warehouse / "logs"),
         "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "STEDI_SUBJECT_SALT": SUBJECT_SALT,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     env.update(extra or {})

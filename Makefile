@@ -26,7 +26,7 @@ DBT := $(BIN)/dbt
 STEDI := $(BIN)/stedi
 DBT_ARGS ?=
 
-.PHONY: build test lint pytest demo-data preflight profiles clean lock
+.PHONY: build test lint pytest demo-data preflight profiles clean lock record-counts
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,3 +73,7 @@ lock:
 
 clean:
 	rm -rf $(STEDI_WAREHOUSE_DIR) $(DEMO_LANDING) target logs dbt_packages
+
+## record-counts: rows per landing, trusted and curated table (after a build)
+record-counts: preflight profiles
+	$(DBT) run-operation record_counts --target local

@@ -1,0 +1,100 @@
+"""Every rule's result on generated data holding every hard case, checked against an
+independent computation in Python (pytests/reference.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reference import COLUMNS, expected_zones, malformed_line_counts
+
+from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, dbt_vars, read_table, run_dbt, table_columns
+
+
+def built_tables(warehouse: Path) -> dict[str, object]:
+    return {table: read_table(warehouse, table, COLUMNS[table]) for table in ZONE_TABLES}
+
+
+def test_every_table_matches_the_reference(demo_build: Path, demo_landing: Path) -> None:
+    expected = expected_zones(demo_landing, subject_salt=SUBJECT_SALT)
+    for table in ZONE_TABLES:
+        assert expected[table], f"the demo data leaves {table} empty: the comparison would prove nothing"
+        assert read_table(demo_build, table, COLUMNS[table]) == expected[table], table
+
+
+def test_rebuild_gives_the_same_tables(demo_build: Path, demo_landing: Path) -> None:
+    before = built_tables(demo_build)
+    run_dbt(["build"], landing=demo_landing, warehouse=demo_build)
+    assert built_tables(demo_build) == before
+
+
+def test_erasure_and_pre_consent_readings(demo_build: Path, demo_landing: Path, tmp_path: Path) -> None:
+    """Erasure requests (matched like emails) remove people from every zone; the var admits
+    readings taken before consent."""
+    curated_emails = sorted(email for (_, email, *_) in read_table(demo_build, "customer_curated", COLUMNS["customer_curated"]))
+    erased = [f"  {curated_emails[0].upper()} ", curated_emails[1]]
+    project = copy_project(tmp_path / "project")
+    (project / "seeds" / "erasure_requests.csv").write_text(
+        "email,requested_at\n" + "".join(f'"{email}",2024-05-01 00:00:00\n' for email in erased)
+    )
+    warehouse = tmp_path / "warehouse"
+    run_dbt(
+        ["build", *dbt_vars(include_pre_consent_readings=True)],
+        landing=demo_landing,
+        warehouse=warehouse,
+        project_dir=project,
+    )
+    expected = expected_zones(
+        demo_landing, erasure_emails=erased, include_pre_consent_readings=True, subject_salt=SUBJECT_SALT
+    )
+    for table in ZONE_TABLES:
+        assert read_table(warehouse, table, COLUMNS[table]) == expected[table], table
+    trusted_emails = {row[1].strip().lower() for row in read_table(warehouse, "customer_trusted", ["customername", "email"])}
+    assert not trusted_emails & {email.strip().lower() for email in erased}
+
+
+def test_malformed_lines_are_counted_not_fatal(demo_build: Path, demo_landing: Path) -> None:
+    expected = malformed_line_counts(demo_landing)
+    assert sum(expected.values()) > 0, "the demo data must hold malformed lines"
+    output = run_dbt(["run-operation", "record_counts"], landing=demo_landing, warehouse=demo_build).stdout
+    printed = {
+        fields[1]: int(fields[3])
+        for fields in (line.split() for line in output.splitlines())
+        if len(fields) == 4 and fields[0] == "landing"
+    }
+    assert printed == {f"{zone}_landing": count for zone, count in expected.items()}
+
+
+def test_malformed_lines_warn_in_the_build(demo_build: Path, demo_landing: Path) -> None:
+    result = run_dbt(
+        ["test", "--select", "test_name:landing_lines_are_well_formed"], landing=demo_landing, warehouse=demo_build
+    )
+    assert "WARN" in result.stdout and "Got " in result.stdout
+
+
+def test_ml_table_holds_no_direct_identifier(demo_build: Path) -> None:
+    columns = table_columns(demo_build, "machine_learning_curated")
+    for identifier in ("email", "user", "customername", "phone", "birthday", "serialnumber"):
+        assert not [column for column in columns if identifier in column], identifier
+
+
+def test_the_rules_tests_catch_a_violation(demo_landing: Path, tmp_path: Path) -> None:
+    """The privacy tests can fail: models that leak pre-consent readings and an
+    identifier column make them fail."""
+    project = copy_project(tmp_path / "project")
+    accelerometer = project / "models" / "trusted" / "accelerometer_trusted.sql"
+    accelerometer.write_text(accelerometer.read_text().replace("where {{ within_research_consent(", "where true or {{ within_research_consent("))
+    machine_learning = project / "models" / "curated" / "machine_learning_curated.sql"
+    machine_learning.write_text(
+        machine_learning.read_text().replace("as subject_id,", "as subject_id,\n        device_owners.email_key as email,")
+    )
+    warehouse = tmp_path / "warehouse"
+    models_only = ["build", "--exclude", "test_type:data", "test_type:unit"]
+    run_dbt(models_only, landing=demo_landing, warehouse=warehouse, project_dir=project)
+    result = run_dbt(
+        ["test", "--exclude", "test_type:unit"], landing=demo_landing, warehouse=warehouse, project_dir=project, check=False
+    )
+    assert result.returncode != 0
+    failed = [line for line in result.stdout.splitlines() if "FAIL" in line]
+    assert any("reading_has_consent_accelerometer_trusted" in line for line in failed), result.stdout[-3000:]
+    assert any("has_no_direct_identifiers_machine_learning_curated" in line for line in failed), result.stdout[-3000:]

@@ -26,7 +26,7 @@ DBT := $(BIN)/dbt
 STEDI := $(BIN)/stedi
 DBT_ARGS ?=
 
-.PHONY: build test lint pytest demo-data preflight profiles clean lock record-counts
+.PHONY: build build-thrift test lint pytest demo-data preflight profiles clean lock record-counts
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ preflight: $(INSTALLED) demo-data
 build: preflight profiles
 	@mkdir -p $(STEDI_WAREHOUSE_DIR)
 	$(DBT) build --target local $(DBT_ARGS)
+
+## build-thrift: start a local Spark Thrift server, `dbt build --target thrift`, stop it (also on failure)
+THRIFT_WAREHOUSE := $(STEDI_WAREHOUSE_DIR)/thrift
+build-thrift: preflight profiles
+	$(STEDI) thrift start --warehouse $(THRIFT_WAREHOUSE)
+	trap '$(STEDI) thrift stop --warehouse $(THRIFT_WAREHOUSE)' EXIT; \
+	  $(DBT) build --target thrift $(DBT_ARGS)
 
 ## test: lint and the pytest suite (which builds the project on real Spark)
 test: lint pytest

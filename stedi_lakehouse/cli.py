@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stedi_lakehouse.preflight import PreflightError, check_java, check_landing
+from stedi_lakehouse.thrift import ThriftServer
 
 
 def _preflight(args: argparse.Namespace) -> None:
@@ -37,6 +38,23 @@ def _generate(args: argparse.Namespace) -> None:
     print(f"demo landing data in {args.landing}: {summary}")
 
 
+def _thrift_server(args: argparse.Namespace) -> ThriftServer:
+    warehouse = Path(args.warehouse or os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse")).resolve()
+    return ThriftServer(
+        warehouse=warehouse,
+        port=args.port or int(os.environ.get("STEDI_THRIFT_PORT", "10000")),
+        driver_memory=os.environ.get("STEDI_DRIVER_MEMORY", "4g"),
+    )
+
+
+def _thrift_start(args: argparse.Namespace) -> None:
+    _thrift_server(args).start()
+
+
+def _thrift_stop(args: argparse.Namespace) -> None:
+    _thrift_server(args).stop()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stedi", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--files-per-zone", type=int, default=4)
     generate.set_defaults(handler=_generate)
+
+    thrift = commands.add_parser("thrift", help="start or stop a local Spark Thrift server on 127.0.0.1")
+    thrift_commands = thrift.add_subparsers(dest="action", required=True)
+    for action, handler in (("start", _thrift_start), ("stop", _thrift_stop)):
+        command = thrift_commands.add_parser(action)
+        command.add_argument("--warehouse", help="its tables, metastore and logs (default: $STEDI_WAREHOUSE_DIR)")
+        command.add_argument("--port", type=int, help="port on 127.0.0.1 (default: $STEDI_THRIFT_PORT or 10000)")
+        command.set_defaults(handler=handler)
 
     return parser
 

@@ -1,0 +1,147 @@
+"""A local Spark Thrift (HiveServer2) server from the installed pyspark, for the `thrift` target.
+
+It listens on 127.0.0.1 only, keeps its Parquet tables, Derby metastore and logs under its
+own warehouse folder, and is stopped by the process id it records there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from stedi_lakehouse.preflight import PreflightError, check_java
+
+THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+class ThriftError(PreflightError):
+    """The server cannot be started or stopped; the message says why and where."""
+
+
+@dataclass(frozen=True)
+class ThriftServer:
+    warehouse: Path
+    port: int = 10000
+    host: str = "127.0.0.1"
+    driver_memory: str = "4g"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.warehouse / "thrift-server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.warehouse / "thrift-server.log"
+
+    def command(self) -> list[str]:
+        import pyspark
+
+        spark_home = Path(pyspark.__file__).resolve().parent
+        settings = {
+            "spark.master": "local[*]",
+            "spark.driver.memory": self.driver_memory,
+            "spark.sql.warehouse.dir": str(self.warehouse / "tables"),
+            "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                f"jdbc:derby:;databaseName={self.warehouse / 'metastore_db'};create=true"
+            ),
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.warehouse}",
+            "spark.sql.session.timeZone": "UTC",
+            "spark.sql.shuffle.partitions": os.environ.get("STEDI_SHUFFLE_PARTITIONS", "4"),
+            "spark.ui.enabled": "false",
+        }
+        command = [str(spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS, "--name", "stedi-thrift"]
+        for key, value in settings.items():
+            command += ["--conf", f"{key}={value}"]
+        return command + [
+            "spark-internal",
+            "--hiveconf", f"hive.server2.thrift.bind.host={self.host}",
+            "--hiveconf", f"hive.server2.thrift.port={self.port}",
+        ]
+
+    def running_pid(self) -> int | None:
+        """The pid of the server this warehouse recorded, if that process still runs."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+        return pid
+
+    def port_answers(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1)
+            return probe.connect_ex((self.host, self.port)) == 0
+
+    def start(self, timeout_seconds: float = 240) -> int:
+        """Start the server and wait until its port answers; return its pid."""
+        pid = self.running_pid()
+        if pid is not None:
+            print(f"thrift server already running (pid {pid}) on {self.host}:{self.port}")
+            return pid
+        if self.port_answers():
+            raise ThriftError(
+                f"port {self.host}:{self.port} is already in use; stop what listens there or set STEDI_THRIFT_PORT"
+            )
+        check_java()
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"), "SPARK_LOG_DIR": str(self.warehouse)}
+        with self.log_file.open("w") as log:
+            process = subprocess.Popen(
+                self.command(), cwd=self.warehouse, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.pid_file.write_text(f"{process.pid}\n")
+        deadline = time.monotonic() + timeout_seconds
+        while not self.port_answers():
+            if process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ThriftError(
+                    f"thrift server did not come up on {self.host}:{self.port}; log {self.log_file}: {self.log_tail()}"
+                )
+            time.sleep(1)
+        print(f"thrift server running (pid {process.pid}) on {self.host}:{self.port}, warehouse {self.warehouse}")
+        return process.pid
+
+    def stop(self, timeout_seconds: float = 60) -> None:
+        """Stop the recorded server and its children; nothing to do when none runs."""
+        pid = self.running_pid()
+        if pid is not None:
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_seconds
+            while self._alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            if self._alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+            print(f"thrift server stopped (pid {pid})")
+        self.pid_file.unlink(missing_ok=True)
+
+    @staticmethod
+    def _alive(pid: int) -> bool:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return False
+        try:  # reap it if it is our own child, so it does not linger as a zombie
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return Path(f"/proc/{pid}").exists() and "Z" not in _process_state(pid)
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            tail = self.log_file.read_text(errors="replace").strip().splitlines()[-lines:]
+        except FileNotFoundError:
+            return "(no log)"
+        return " | ".join(line.strip() for line in tail)
+
+
+def _process_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"

@@ -26,7 +26,7 @@ DBT := $(BIN)/dbt
 STEDI := $(BIN)/stedi
 DBT_ARGS ?=
 
-.PHONY: build build-thrift test lint pytest demo-data preflight profiles clean lock record-counts
+.PHONY: build build-thrift docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,13 +60,28 @@ build-thrift: preflight profiles
 	trap '$(STEDI) thrift stop --warehouse $(THRIFT_WAREHOUSE)' EXIT; \
 	  $(DBT) build --target thrift $(DBT_ARGS)
 
+## docs: build, then generate the docs site with its catalog into target/ (index.html, static_index.html)
+docs: build
+	$(DBT) docs generate --target local --static
+	@echo "docs site: target/index.html (make docs-serve PORT=8080), or open target/static_index.html"
+
+## docs-serve: serve the docs site on 127.0.0.1:$(PORT)
+PORT ?= 8080
+docs-serve: profiles
+	@test -f target/index.html || { echo "no docs site in target/: run 'make docs' first" >&2; exit 2; }
+	$(DBT) docs serve --target local --host 127.0.0.1 --port $(PORT) --no-browser
+
+## chromium: Debian's headless Chromium, for the docs site test
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## test: lint and the pytest suite (which builds the project on real Spark)
 test: lint pytest
 
 lint: $(INSTALLED) profiles
 	$(BIN)/sqlfluff lint models analyses
 
-pytest: $(INSTALLED) profiles
+pytest: $(INSTALLED) profiles chromium
 	$(BIN)/pytest
 
 ## lock: re-pin requirements.lock from requirements.in in a scratch venv

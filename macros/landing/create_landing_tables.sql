@@ -38,10 +38,6 @@
     {%- for column in landing_source.columns.values() -%}
         {%- do column_definitions.append('`' ~ column.name ~ '` ' ~ column.data_type) -%}
     {%- endfor -%}
-    {%- if reader_options.columnNameOfCorruptRecord -%}
-        {#- Spark keeps each malformed line here instead of failing the read (R0). -#}
-        {%- do column_definitions.append('`' ~ reader_options.columnNameOfCorruptRecord ~ '` string') -%}
-    {%- endif -%}
     {%- set create_table -%}
         create table {{ relation }} (
             {{ column_definitions | join(',\n            ') }}

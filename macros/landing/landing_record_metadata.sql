@@ -14,13 +14,15 @@
 {#
     True for a line the JSON reader could not turn into a record: not JSON,
     cut off, or with no declared field readable. `landing_table` is the name
-    of a table of the landing source, whose declared columns are checked.
+    of a table of the landing source, whose declared data columns are checked
+    (all but the reader's corrupt-record column).
 #}
 {% macro landing_record_is_malformed(landing_table) %}
     {%- set declared_columns = [] -%}
     {%- if execute -%}
         {%- set source_node = graph.sources['source.' ~ project_name ~ '.landing.' ~ landing_table] -%}
-        {%- for column_name in source_node.columns -%}
+        {%- set corrupt_record_column = (source_node.external.options or {}).get('columnNameOfCorruptRecord') -%}
+        {%- for column_name in source_node.columns if column_name != corrupt_record_column -%}
             {%- do declared_columns.append(adapter.quote(column_name | lower)) -%}
         {%- endfor -%}
     {%- endif -%}

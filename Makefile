@@ -26,7 +26,7 @@ DBT := $(BIN)/dbt
 STEDI := $(BIN)/stedi
 DBT_ARGS ?=
 
-.PHONY: build build-thrift docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
+.PHONY: build build-thrift build-athena athena-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,8 +75,18 @@ docs-serve: profiles
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## test: lint and the pytest suite (which builds the project on real Spark)
-test: lint pytest
+## build-athena: dbt build on Amazon Athena (STEDI_LANDING_PATH=s3://..., AWS credentials from the usual chain)
+build-athena: $(INSTALLED) profiles
+	@case "$(STEDI_LANDING_PATH)" in s3://*) ;; \
+	  *) echo "build-athena: STEDI_LANDING_PATH=$(STEDI_LANDING_PATH) is not an s3:// landing prefix" >&2; exit 2;; esac
+	$(DBT) build --target athena $(DBT_ARGS)
+
+## athena-check: compile for Athena offline, parse with sqlglot, run on DuckDB and compare with the Spark build
+athena-check: build
+	$(STEDI) athena-check
+
+## test: lint, the offline Athena check and the pytest suite (which builds the project on real Spark)
+test: lint athena-check pytest
 
 lint: $(INSTALLED) profiles
 	$(BIN)/sqlfluff lint models analyses

@@ -55,6 +55,30 @@ def _thrift_stop(args: argparse.Namespace) -> None:
     _thrift_server(args).stop()
 
 
+def _athena_check(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.athena_check import AthenaCheckError, run_check
+
+    warehouse = Path(args.warehouse or os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse"))
+    landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
+    if not landing:
+        raise PreflightError("STEDI_LANDING_PATH is not set: the check runs the models over a local landing folder")
+    tables = warehouse / "tables" / f"{os.environ.get('STEDI_SCHEMA', 'stedi')}.db"
+    try:
+        report = run_check(Path(landing), tables)
+    except AthenaCheckError as error:
+        raise PreflightError(str(error)) from None
+    print(report)
+    if report.failures:
+        raise PreflightError(f"{len(report.failures)} model(s) fail the Athena check (see above)")
+
+
+def _upload_landing(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.s3_upload import upload_landing
+
+    endpoint = args.endpoint_url or os.environ.get("STEDI_S3_ENDPOINT_URL")
+    print(upload_landing(Path(args.landing), args.destination, endpoint_url=endpoint))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stedi", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--files-per-zone", type=int, default=4)
     generate.set_defaults(handler=_generate)
+
+    upload = commands.add_parser("upload-landing", help="upload a local landing zone to S3 (skips files already there)")
+    upload.add_argument("landing", help="local landing zone root")
+    upload.add_argument("destination", help="s3://bucket/prefix")
+    upload.add_argument("--endpoint-url", help="S3 endpoint (default: $STEDI_S3_ENDPOINT_URL or AWS)")
+    upload.set_defaults(handler=_upload_landing)
+
+    athena = commands.add_parser("athena-check", help="prove the Athena target offline against a Spark build")
+    athena.add_argument("--landing", help="local landing zone the Spark build read (default: $STEDI_LANDING_PATH)")
+    athena.add_argument("--warehouse", help="the Spark build's warehouse (default: $STEDI_WAREHOUSE_DIR)")
+    athena.set_defaults(handler=_athena_check)
 
     thrift = commands.add_parser("thrift", help="start or stop a local Spark Thrift server on 127.0.0.1")
     thrift_commands = thrift.add_subparsers(dest="action", required=True)

@@ -6,3 +6,7 @@
 {% macro spark__sha256_hex(expression) -%}
     sha2({{ expression }}, 256)
 {%- endmacro %}
+
+{% macro athena__sha256_hex(expression) -%}
+    lower(to_hex(sha256(to_utf8({{ expression }}))))
+{%- endmacro %}

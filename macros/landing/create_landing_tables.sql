@@ -54,3 +54,35 @@
     {%- endset -%}
     {{- return(["drop table if exists " ~ relation, create_table]) -}}
 {% endmacro %}
+
+
+{#
+    Athena version: a Hive external table read by the OpenX JSON SerDe, whose
+    serde properties (ignore.malformed.json, case.insensitive) keep rule R0:
+    a malformed line becomes a row of nulls instead of failing the query. The
+    Spark reader's corrupt-record column does not exist here.
+#}
+{% macro athena__landing_table_ddl(relation, landing_source) %}
+    {%- set external = landing_source.external -%}
+    {%- set corrupt_record_column = (external.options or {}).get('columnNameOfCorruptRecord') -%}
+    {%- set column_definitions = [] -%}
+    {%- for column in landing_source.columns.values() if column.name != corrupt_record_column -%}
+        {%- do column_definitions.append('`' ~ column.name | lower ~ '` ' ~ column.data_type) -%}
+    {%- endfor -%}
+    {%- set location = external.location if external.location.endswith('/') else external.location ~ '/' -%}
+    {%- set create_table -%}
+        create external table `{{ relation.schema }}`.`{{ relation.identifier }}` (
+            {{ column_definitions | join(',\n            ') }}
+        )
+        row format serde '{{ external.serde }}'
+        {%- if external.serde_properties %}
+        with serdeproperties (
+            {%- for property_name, property_value in external.serde_properties.items() %}
+            '{{ property_name }}' = '{{ property_value }}'{{ "," if not loop.last }}
+            {%- endfor %}
+        )
+        {%- endif %}
+        location '{{ location }}'
+    {%- endset -%}
+    {{- return(["drop table if exists `" ~ relation.schema ~ "`.`" ~ relation.identifier ~ "`", create_table]) -}}
+{% endmacro %}

@@ -41,3 +41,7 @@
 {% macro spark__landing_record_is_malformed(declared_columns) -%}
     (_corrupt_record is not null or {{ default__landing_record_is_malformed(declared_columns) }})
 {%- endmacro %}
+
+{% macro athena__landing_file_path() -%}
+    "$path"
+{%- endmacro %}

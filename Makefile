@@ -62,13 +62,14 @@ build-thrift: preflight profiles
 
 ## docs: build, then generate the docs site with its catalog into target/ (index.html, static_index.html)
 docs: build
+	$(DBT) run-operation compute_table_statistics --target local
 	$(DBT) docs generate --target local --static
 	@echo "docs site: target/index.html (make docs-serve PORT=8080), or open target/static_index.html"
 
 ## docs-serve: serve the docs site on 127.0.0.1:$(PORT)
 PORT ?= 8080
 docs-serve: profiles
-	@test -f target/index.html || { echo "no docs site in target/: run 'make docs' first" >&2; exit 2; }
+	@test -f "$${DBT_TARGET_PATH:-target}/index.html" || { echo "no docs site in $${DBT_TARGET_PATH:-target}/: run 'make docs' first" >&2; exit 2; }
 	$(DBT) docs serve --target local --host 127.0.0.1 --port $(PORT) --no-browser
 
 ## chromium: Debian's headless Chromium, for the docs site test

@@ -1,16 +1,16 @@
-"""An independent computation of the lakehouse rules in plain Python: the oracle the dbt
-build is checked against. Written for clarity, not speed; it shares no code with the models."""
+"""An independent oracle of the lakehouse rules R0-R5 in plain Python, for checking the dbt
+build. Written for clarity, not speed; it shares no code with the models or the generator."""
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-ZONE_FIELDS = {
+ZONE_FIELDS: dict[str, tuple[str, ...]] = {
     "customer": (
         "customerName", "email", "phone", "birthDay", "serialNumber", "registrationDate",
         "lastUpdateDate", "shareWithResearchAsOfDate", "shareWithPublicAsOfDate", "shareWithFriendsAsOfDate",
@@ -18,12 +18,12 @@ ZONE_FIELDS = {
     "accelerometer": ("user", "timestamp", "x", "y", "z"),
     "step_trainer": ("sensorReadingTime", "serialNumber", "distanceFromObject"),
 }
-KEY_FIELDS = {
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "customer": ("email",),
     "accelerometer": ("user", "timestamp"),
     "step_trainer": ("serialNumber", "sensorReadingTime"),
 }
-CUSTOMER_COLUMNS = tuple(field.lower() for field in ZONE_FIELDS["customer"])
+CUSTOMER_COLUMNS = tuple(name.lower() for name in ZONE_FIELDS["customer"])
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customer_trusted": CUSTOMER_COLUMNS,
     "customer_curated": CUSTOMER_COLUMNS,
@@ -33,15 +33,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 Record = dict[str, Any]
+Row = tuple[Any, ...]
 
 
 def _lines(landing_root: Path, zone: str) -> Iterator[str]:
+    """Every non-blank line of the zone's landing files."""
     for path in sorted((landing_root / zone / "landing").glob("*.json")):
         with path.open(encoding="utf-8") as lines:
-            yield from (line for line in lines if line.strip())
+            for line in lines:
+                if line.strip():
+                    yield line
 
 
 def _parse(line: str) -> Record | None:
+    """The line's JSON object, or None for a malformed line."""
     try:
         value = json.loads(line)
     except ValueError:
@@ -50,23 +55,24 @@ def _parse(line: str) -> Record | None:
 
 
 def malformed_line_counts(landing_root: Path) -> dict[str, int]:
-    """Lines per zone that are not a JSON object (R0: skipped and counted)."""
+    """R0: lines per zone that are not a JSON object."""
     return {zone: sum(_parse(line) is None for line in _lines(landing_root, zone)) for zone in ZONE_FIELDS}
 
 
-def _is_blank(value: Any) -> bool:
+def _missing(value: Any) -> bool:
+    # a blank string identifies nothing, like a missing key
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def landing_records(landing_root: Path, zone: str) -> list[Record]:
-    """R0: well-formed records with their key fields, declared fields only, each distinct record once."""
+    """R0: the zone's records with their key fields, declared fields only, each distinct record once."""
     fields = ZONE_FIELDS[zone]
-    distinct: set[tuple[Any, ...]] = set()
+    distinct: set[Row] = set()
     for line in _lines(landing_root, zone):
         record = _parse(line)
-        if record is None or any(_is_blank(record.get(key)) for key in KEY_FIELDS[zone]):
+        if record is None or any(_missing(record.get(key)) for key in KEY_FIELDS[zone]):
             continue
-        distinct.add(tuple(record.get(field) for field in fields))
+        distinct.add(tuple(record.get(name) for name in fields))
     return [dict(zip(fields, values)) for values in distinct]
 
 
@@ -74,34 +80,54 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+def _newest_first(value: Any) -> tuple[bool, Any]:
+    """Sort key: the greatest value first, None last."""
+    return (value is None, -value if value is not None else 0)
+
+
 def _current_record_order(record: Record) -> tuple[Any, ...]:
-    """Sort key: the smallest is the current record (R1 and its tie-breaks)."""
-    last_update = record["lastUpdateDate"]
+    """R1: the record with the smallest key is the person's current record."""
     consent = record["shareWithResearchAsOfDate"]
-    registration = record["registrationDate"]
     serial = record["serialNumber"]
     return (
-        last_update is None, -(last_update or 0),          # latest update first, nulls last
-        consent is not None, -(consent or 0),              # on a tie: no consent first, then latest consent
-        registration is None, -(registration or 0),        # then latest registration
-        serial is None, serial or "",                      # then serial number ascending, nulls last
+        _newest_first(record["lastUpdateDate"]),
+        (consent is not None, -consent if consent is not None else 0),  # a record without consent wins a tie
+        _newest_first(record["registrationDate"]),
+        (serial is None, serial or ""),
         record["email"],
+        repr(tuple(record.values())),  # beyond the rules' tie-breaks: any fixed order, for repeatable results
     )
 
 
 def current_records(customers: Iterable[Record]) -> dict[str, Record]:
-    by_person: dict[str, list[Record]] = defaultdict(list)
+    """R1: each person's (email key's) current record."""
+    records_by_person: dict[str, list[Record]] = collections.defaultdict(list)
     for record in customers:
-        by_person[email_key(record["email"])].append(record)
-    return {person: min(records, key=_current_record_order) for person, records in by_person.items()}
+        records_by_person[email_key(record["email"])].append(record)
+    return {person: min(records, key=_current_record_order) for person, records in records_by_person.items()}
 
 
-def _customer_row(record: Record) -> tuple[Any, ...]:
-    return tuple(record[field] for field in ZONE_FIELDS["customer"])
+def serial_owners(current: dict[str, Record]) -> dict[str, str]:
+    """R4: serial number -> its owner, for serials held by exactly one person's current record."""
+    holders: dict[str, set[str]] = collections.defaultdict(set)
+    for person, record in current.items():
+        if record["serialNumber"] is not None:
+            holders[record["serialNumber"]].add(person)
+    return {serial: next(iter(people)) for serial, people in holders.items() if len(people) == 1}
 
 
-def _float(value: Any) -> float | None:
+def subject_id(person: str, subject_salt: str) -> str:
+    return hashlib.sha256((subject_salt + person).encode()).hexdigest()
+
+
+def _as_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _smallest(distances: list[Any]) -> Any:
+    """The smallest distance; None only when every distance is None (like SQL min)."""
+    known = [distance for distance in distances if distance is not None]
+    return min(known) if known else None
 
 
 def expected_zones(
@@ -109,13 +135,14 @@ def expected_zones(
     erasure_emails: Iterable[str] = (),
     include_pre_consent_readings: bool = False,
     subject_salt: str = "local-demo-salt",
-) -> dict[str, Counter[tuple[Any, ...]]]:
+) -> dict[str, collections.Counter[Row]]:
     """Every trusted and curated table as a multiset of rows in COLUMNS order."""
     erased = {email_key(email) for email in erasure_emails}
 
-    def consented(reading_time: int, consent: int) -> bool:
-        return include_pre_consent_readings or reading_time >= consent
+    def within_consent(reading_time: int, person: str) -> bool:
+        return include_pre_consent_readings or reading_time >= trusted[person]["shareWithResearchAsOfDate"]
 
+    # R1
     current = current_records(landing_records(landing_root, "customer"))
     trusted = {
         person: record
@@ -123,47 +150,50 @@ def expected_zones(
         if record["shareWithResearchAsOfDate"] is not None and person not in erased
     }
 
+    # R2
     accelerometer = [
         reading
         for reading in landing_records(landing_root, "accelerometer")
-        if email_key(reading["user"]) in trusted
-        and consented(reading["timestamp"], trusted[email_key(reading["user"])]["shareWithResearchAsOfDate"])
+        if email_key(reading["user"]) in trusted and within_consent(reading["timestamp"], email_key(reading["user"]))
     ]
-    curated = {person: trusted[person] for person in {email_key(reading["user"]) for reading in accelerometer}}
 
-    owners: dict[str, set[str]] = defaultdict(set)
-    for person, record in current.items():
-        if record["serialNumber"] is not None:
-            owners[record["serialNumber"]].add(person)
-    device_owner = {serial: next(iter(people)) for serial, people in owners.items() if len(people) == 1}
+    # R3
+    curated = {email_key(reading["user"]) for reading in accelerometer}
 
-    distances: dict[tuple[str, int], list[int]] = defaultdict(list)
+    # R4
+    owners = serial_owners(current)
+    distances: dict[tuple[str, int], list[Any]] = collections.defaultdict(list)
     for reading in landing_records(landing_root, "step_trainer"):
-        owner = device_owner.get(reading["serialNumber"])
-        if owner in curated and consented(reading["sensorReadingTime"], curated[owner]["shareWithResearchAsOfDate"]):
+        owner = owners.get(reading["serialNumber"])
+        if owner in curated and within_consent(reading["sensorReadingTime"], owner):
             distances[(reading["serialNumber"], reading["sensorReadingTime"])].append(reading["distanceFromObject"])
-    step_trainer = {key: min(values, key=lambda d: (d is None, d or 0)) for key, values in distances.items()}
+    step_trainer = {key: _smallest(values) for key, values in distances.items()}
 
-    readings_by_person_and_time: dict[tuple[str, int], list[Record]] = defaultdict(list)
+    # R5
+    readings_by_person_and_time: dict[tuple[str, int], list[Record]] = collections.defaultdict(list)
     for reading in accelerometer:
         readings_by_person_and_time[(email_key(reading["user"]), reading["timestamp"])].append(reading)
-    machine_learning: Counter[tuple[Any, ...]] = Counter()
+    machine_learning: collections.Counter[Row] = collections.Counter()
     for (serial, reading_time), distance in step_trainer.items():
-        owner = device_owner[serial]
-        subject_id = hashlib.sha256((subject_salt + owner).encode()).hexdigest()
-        for reading in readings_by_person_and_time.get((owner, reading_time), []):
-            machine_learning[
-                (subject_id, reading_time, distance, reading["timestamp"],
-                 _float(reading["x"]), _float(reading["y"]), _float(reading["z"]))
-            ] += 1
+        owner = owners[serial]
+        for reading in readings_by_person_and_time[(owner, reading_time)]:
+            machine_learning[(
+                subject_id(owner, subject_salt), reading_time, distance, reading["timestamp"],
+                _as_float(reading["x"]), _as_float(reading["y"]), _as_float(reading["z"]),
+            )] += 1
 
+    customer_fields = ZONE_FIELDS["customer"]
     return {
-        "customer_trusted": Counter(_customer_row(record) for record in trusted.values()),
-        "customer_curated": Counter(_customer_row(record) for record in curated.values()),
-        "accelerometer_trusted": Counter(
-            (r["user"], r["timestamp"], _float(r["x"]), _float(r["y"]), _float(r["z"])) for r in accelerometer
+        "customer_trusted": collections.Counter(
+            tuple(record[name] for name in customer_fields) for record in trusted.values()
         ),
-        "step_trainer_trusted": Counter(
+        "accelerometer_trusted": collections.Counter(
+            (r["user"], r["timestamp"], _as_float(r["x"]), _as_float(r["y"]), _as_float(r["z"])) for r in accelerometer
+        ),
+        "customer_curated": collections.Counter(
+            tuple(trusted[person][name] for name in customer_fields) for person in curated
+        ),
+        "step_trainer_trusted": collections.Counter(
             (reading_time, serial, distance) for (serial, reading_time), distance in step_trainer.items()
         ),
         "machine_learning_curated": machine_learning,

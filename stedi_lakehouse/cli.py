@@ -34,7 +34,10 @@ def _generate(args: argparse.Namespace) -> None:
         seed=args.seed,
         files_per_zone=args.files_per_zone,
     )
-    summary = generate_landing(Path(args.landing), config)
+    try:
+        summary = generate_landing(Path(args.landing), config)
+    except ValueError as error:
+        raise PreflightError(str(error)) from None
     print(f"demo landing data in {args.landing}: {summary}")
 
 
@@ -79,6 +82,15 @@ def _upload_landing(args: argparse.Namespace) -> None:
     print(upload_landing(Path(args.landing), args.destination, endpoint_url=endpoint))
 
 
+def _bench(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.bench import main as run_bench
+
+    for folder in (args.starter, args.seed_style):
+        if not Path(folder).is_dir():
+            raise PreflightError(f"{folder}: no such folder (the benchmark needs ../shared beside the clone)")
+    run_bench(Path(args.starter), Path(args.seed_style), tuple(args.scales))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stedi", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     athena.add_argument("--landing", help="local landing zone the Spark build read (default: $STEDI_LANDING_PATH)")
     athena.add_argument("--warehouse", help="the Spark build's warehouse (default: $STEDI_WAREHOUSE_DIR)")
     athena.set_defaults(handler=_athena_check)
+
+    bench = commands.add_parser("bench", help="time the build against the seed-style jobs and at 10x and 100x scale")
+    bench.add_argument("--starter", default=str(Path("..") / "shared" / "data" / "stedi-starter"))
+    bench.add_argument("--seed-style", default=str(Path("..") / "shared" / "bench" / "seed_style"))
+    bench.add_argument("--scales", type=int, nargs="*", default=[10, 100], help="generated scales to build")
+    bench.set_defaults(handler=_bench)
 
     thrift = commands.add_parser("thrift", help="start or stop a local Spark Thrift server on 127.0.0.1")
     thrift_commands = thrift.add_subparsers(dest="action", required=True)

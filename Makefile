@@ -26,7 +26,7 @@ DBT := $(BIN)/dbt
 STEDI := $(BIN)/stedi
 DBT_ARGS ?=
 
-.PHONY: build build-thrift build-athena athena-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
+.PHONY: bench build build-thrift build-athena athena-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ build-athena: $(INSTALLED) profiles
 ## athena-check: compile for Athena offline, parse with sqlglot, run on DuckDB and compare with the Spark build
 athena-check: build
 	$(STEDI) athena-check
+
+## bench: time the build against the seed-style jobs and at 10x and 100x scale (not part of make test)
+bench: $(INSTALLED) profiles
+	$(STEDI) bench
 
 ## test: lint, the offline Athena check and the pytest suite (which builds the project on real Spark)
 test: lint athena-check pytest

@@ -1,0 +1,133 @@
+"""`make bench`: the build's speed and memory, from one run on this machine.
+
+Prints the full dbt build on the starter data beside the seed-style five-job run on the same
+data and their ratio, then builds at 10x and 100x generated scale with rows per second and peak
+memory. Figures, not pass/fail: the README's table comes from this output.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from stedi_lakehouse.generate import GeneratorConfig, generate_landing
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+STARTER_CUSTOMERS = 956  # the public starter data; the generator's scale 1x
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mb: float
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants, in kB."""
+    children: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(status.parent.name))
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path = PROJECT_DIR) -> Run:
+    """Run a command to completion, sampling the peak memory of its process tree."""
+    start = time.monotonic()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(process.pid))
+            done.wait(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    seconds = time.monotonic() - start
+    if process.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command[:3])} failed:\n{output[-3000:]}")
+    return Run(seconds, peak / 1024)
+
+
+def dbt_build(landing: Path, workdir: Path, extra: list[str] | None = None) -> Run:
+    warehouse = workdir / "warehouse"
+    profiles = workdir / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
+    env = {
+        **os.environ,
+        "STEDI_LANDING_PATH": str(landing),
+        "STEDI_WAREHOUSE_DIR": str(warehouse),
+        "DBT_PROFILES_DIR": str(profiles),
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    dbt = str(Path(sys.executable).parent / "dbt")
+    return timed([dbt, "build", "--target", "local", *(extra or [])], env)
+
+
+def landing_rows(landing: Path) -> int:
+    return sum(sum(1 for _ in path.open("rb")) for path in landing.glob("*/landing/*.json"))
+
+
+def machine() -> str:
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 1024 / 1024:.0f} GB RAM, Python {platform.python_version()}, driver memory {os.environ.get('STEDI_DRIVER_MEMORY', '4g')}"
+
+
+def main(starter: Path, seed_style: Path, scales: tuple[int, ...] = (10, 100)) -> None:
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="stedi-bench-") as scratch:
+        work = Path(scratch)
+        seed = timed(["bash", str(seed_style / "run.sh"), sys.executable, str(starter)], dict(os.environ))
+        ours = dbt_build(starter, work / "starter")
+        rebuild = dbt_build(starter, work / "starter")
+        rows = landing_rows(starter)
+        print(f"starter data ({rows:,} landing rows):")
+        print(f"  seed-style five jobs  {seed.seconds:7.1f} s   peak {seed.peak_rss_mb:7.0f} MB")
+        print(f"  dbt build             {ours.seconds:7.1f} s   peak {ours.peak_rss_mb:7.0f} MB")
+        print(f"  ratio                 {ours.seconds / seed.seconds:7.2f}x (target <= 0.4x)")
+        print(f"  dbt build, rebuild    {rebuild.seconds:7.1f} s   peak {rebuild.peak_rss_mb:7.0f} MB   ratio {rebuild.seconds / seed.seconds:.2f}x")
+        for scale in scales:
+            landing = work / f"landing-{scale}x"
+            config = GeneratorConfig(customers=STARTER_CUSTOMERS * scale, files_per_zone=max(4, scale // 2))
+            generate_landing(landing, config)
+            rows = landing_rows(landing)
+            run = dbt_build(landing, work / f"build-{scale}x")
+            print(
+                f"{scale}x generated ({rows:,} landing rows): dbt build {run.seconds:7.1f} s, "
+                f"{rows / run.seconds:,.0f} rows/s, peak {run.peak_rss_mb:,.0f} MB, "
+                f"{run.seconds / ours.seconds:.2f}x the 1x time"
+            )
+            shutil.rmtree(landing)
+            shutil.rmtree(work / f"build-{scale}x")

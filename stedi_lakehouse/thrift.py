@@ -39,10 +39,36 @@ class ThriftServer:
     def log_file(self) -> Path:
         return self.warehouse / "thrift-server.log"
 
-    def command(self) -> list[str]:
+    @property
+    def spark_home(self) -> Path:
+        """The installed pyspark package: it carries bin/spark-submit and every jar the server needs."""
         import pyspark
 
-        spark_home = Path(pyspark.__file__).resolve().parent
+        return Path(pyspark.__file__).resolve().parent
+
+    @property
+    def hive_folders(self) -> dict[str, Path]:
+        """Hive's scratch, resource and operation-log folders (by default in /tmp), each made at start."""
+        hive = self.warehouse / "hive"
+        return {
+            "hive.exec.scratchdir": hive / "scratch",
+            "hive.exec.local.scratchdir": hive / "local-scratch",
+            "hive.downloaded.resources.dir": hive / "resources",
+            "hive.server2.logging.operation.log.location": hive / "operation_logs",
+        }
+
+    def hive_settings(self) -> dict[str, str]:
+        settings = {
+            "hive.server2.thrift.bind.host": self.host,
+            "hive.server2.thrift.port": str(self.port),
+            **{setting: str(folder) for setting, folder in self.hive_folders.items()},
+        }
+        # A session deletes its resources folder when it closes: one per session, as Hive's default
+        # is, or a closing session removes it under one that opens alongside (dbt's threads).
+        settings["hive.downloaded.resources.dir"] += "/${hive.session.id}_resources"
+        return settings
+
+    def command(self) -> list[str]:
         settings = {
             "spark.master": "local[*]",
             "spark.driver.memory": self.driver_memory,
@@ -55,56 +81,86 @@ class ThriftServer:
             "spark.sql.shuffle.partitions": os.environ.get("STEDI_SHUFFLE_PARTITIONS", "4"),
             "spark.ui.enabled": "false",
         }
-        command = [str(spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS, "--name", "stedi-thrift"]
+        command = [str(self.spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS, "--name", "stedi-thrift"]
         for key, value in settings.items():
             command += ["--conf", f"{key}={value}"]
-        return command + [
-            "spark-internal",
-            "--hiveconf", f"hive.server2.thrift.bind.host={self.host}",
-            "--hiveconf", f"hive.server2.thrift.port={self.port}",
-        ]
+        command.append("spark-internal")
+        # Hive's folders default to /tmp, where they outlive a killed server; keep them here.
+        for key, value in self.hive_settings().items():
+            command += ["--hiveconf", f"{key}={value}"]
+        return command
 
     def running_pid(self) -> int | None:
-        """The pid of the server this warehouse recorded, if that process still runs."""
+        """The pid of the server this warehouse recorded, if that process is still a Thrift server."""
         try:
             pid = int(self.pid_file.read_text().strip())
             os.kill(pid, 0)
         except (FileNotFoundError, ValueError, ProcessLookupError):
             return None
-        return pid
+        # A stale pid file may name a pid the system has since given to another process.
+        return pid if THRIFT_SERVER_CLASS in _command_line(pid) else None
+
+    def running_port(self, pid: int) -> int:
+        """The port the running server `pid` was started on (this server's port if unknown)."""
+        prefix = "hive.server2.thrift.port="
+        ports = [argument.removeprefix(prefix) for argument in _command_line(pid) if argument.startswith(prefix)]
+        return int(ports[-1]) if ports and ports[-1].isdigit() else self.port
 
     def port_answers(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.settimeout(1)
             return probe.connect_ex((self.host, self.port)) == 0
 
+    def port_taken(self) -> bool:
+        """Whether something listens on the port, or holds it so that the server could not bind it."""
+        if self.port_answers():
+            return True
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the JVM binds
+            try:
+                probe.bind((self.host, self.port))
+            except OSError:
+                return True
+        return False
+
     def start(self, timeout_seconds: float = 240) -> int:
         """Start the server and wait until its port answers; return its pid."""
         pid = self.running_pid()
         if pid is not None:
-            print(f"thrift server already running (pid {pid}) on {self.host}:{self.port}")
+            print(f"thrift server already running (pid {pid}) on {self.host}:{self.running_port(pid)}")
             return pid
-        if self.port_answers():
+        if self.port_taken():
             raise ThriftError(
                 f"port {self.host}:{self.port} is already in use; stop what listens there or set STEDI_THRIFT_PORT"
             )
         check_java()
-        self.warehouse.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"), "SPARK_LOG_DIR": str(self.warehouse)}
+        for folder in self.hive_folders.values():  # Hive logs an error per session when one is missing
+            folder.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "SPARK_HOME": str(self.spark_home),  # not another Spark a user's SPARK_HOME may name
+            "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"),
+            "SPARK_LOG_DIR": str(self.warehouse),
+        }
         with self.log_file.open("w") as log:
             process = subprocess.Popen(
                 self.command(), cwd=self.warehouse, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.pid_file.write_text(f"{process.pid}\n")
-        deadline = time.monotonic() + timeout_seconds
+        started = time.monotonic()
         while not self.port_answers():
-            if process.poll() is not None or time.monotonic() > deadline:
+            exited = process.poll() is not None
+            if exited or time.monotonic() - started > timeout_seconds:
                 self.stop()
+                what = "exited before answering" if exited else f"did not answer within {timeout_seconds:.0f} s"
                 raise ThriftError(
-                    f"thrift server did not come up on {self.host}:{self.port}; log {self.log_file}: {self.log_tail()}"
+                    f"thrift server {what} on {self.host}:{self.port}; log {self.log_file}: {self.log_tail()}"
                 )
             time.sleep(1)
-        print(f"thrift server running (pid {process.pid}) on {self.host}:{self.port}, warehouse {self.warehouse}")
+        print(
+            f"thrift server running (pid {process.pid}) on {self.host}:{self.port} after "
+            f"{time.monotonic() - started:.0f} s, warehouse {self.warehouse}"
+        )
         return process.pid
 
     def stop(self, timeout_seconds: float = 60) -> None:
@@ -138,6 +194,13 @@ class ThriftServer:
         except FileNotFoundError:
             return "(no log)"
         return " | ".join(line.strip() for line in tail)
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
 
 
 def _process_state(pid: int) -> str:

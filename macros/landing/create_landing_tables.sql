@@ -5,7 +5,11 @@
     and as `dbt run-operation create_landing_tables`.
 #}
 {% macro create_landing_tables() %}
-    {%- if execute -%}
+    {#- `dbt compile` renders SQL and changes nothing: no DDL, and no connection
+        (an offline `dbt compile --target athena` must not reach AWS). -#}
+    {%- if execute and flags.WHICH == 'compile' -%}
+        {%- do log("dbt compile: landing tables are not (re)created", info=false) -%}
+    {%- elif execute -%}
         {%- for landing_source in graph.sources.values() if landing_source.external and landing_source.external.location -%}
             {%- set relation = api.Relation.create(
                 database=landing_source.database,
@@ -57,32 +61,103 @@
 
 
 {#
-    Athena version: a Hive external table read by the OpenX JSON SerDe, whose
-    serde properties (ignore.malformed.json, case.insensitive) keep rule R0:
-    a malformed line becomes a row of nulls instead of failing the query. The
-    Spark reader's corrupt-record column does not exist here.
+    Athena version. The landing files are read by the OpenX JSON SerDe into an
+    external table whose columns are all strings (`<table>_json`): a string
+    column takes any JSON value, so no line can fail a query, and
+    ignore.malformed.json turns a line that is not JSON into a row of nulls.
+    With case.insensitive false, each camelCase key is mapped to its lowercase
+    column (mapping.<column>), so keys match exactly as in Spark's reader.
+    The landing table itself is a view over it that types each value as the
+    Spark reader does, and sets `_corrupt_record` where a value does not fit
+    its declared type (a number that is not a whole number for a bigint, an
+    object, a word): the record is then malformed on both engines (rule R0).
+    A typed SerDe column would instead fail the whole query on such a value
+    (HIVE_BAD_DATA) or, with use.null.for.invalid.data, keep the record.
+    `_landing_file_path` carries the "$path" pseudo-column through the view.
 #}
 {% macro athena__landing_table_ddl(relation, landing_source) %}
     {%- set external = landing_source.external -%}
     {%- set corrupt_record_column = (external.options or {}).get('columnNameOfCorruptRecord') -%}
-    {%- set column_definitions = [] -%}
-    {%- for column in landing_source.columns.values() if column.name != corrupt_record_column -%}
-        {%- do column_definitions.append('`' ~ column.name | lower ~ '` ' ~ column.data_type) -%}
-    {%- endfor -%}
+    {%- set json_relation = relation.incorporate(path={'identifier': relation.identifier ~ '_json'}) -%}
     {%- set location = external.location if external.location.endswith('/') else external.location ~ '/' -%}
-    {%- set create_table -%}
-        create external table `{{ relation.schema }}`.`{{ relation.identifier }}` (
-            {{ column_definitions | join(',\n            ') }}
+    {%- set serde_properties = {} -%}
+    {%- do serde_properties.update(external.serde_properties or {}) -%}
+    {%- set keys_match_exactly = (serde_properties.get('case.insensitive', 'true') | string | lower) == 'false' -%}
+    {%- set string_columns = [] -%}
+    {%- set typed_values = {} -%}
+    {%- set wrong_type_values = [] -%}
+    {%- for column in landing_source.columns.values() if column.name != corrupt_record_column -%}
+        {%- set quoted = adapter.quote(column.name | lower) -%}
+        {%- set typed = athena__landing_typed_value(quoted, column.data_type) -%}
+        {%- do string_columns.append('`' ~ column.name | lower ~ '` string') -%}
+        {%- if keys_match_exactly and column.name != column.name | lower -%}
+            {%- do serde_properties.update({'mapping.' ~ column.name | lower: column.name}) -%}
+        {%- endif -%}
+        {%- do typed_values.update({column.name: typed}) -%}
+        {%- if typed != quoted -%}
+            {%- do wrong_type_values.append(
+                "case when " ~ quoted ~ " is not null and " ~ typed ~ " is null then '" ~ column.name ~ "=' || " ~ quoted ~ " end"
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set view_columns = [] -%}
+    {%- for column in landing_source.columns.values() -%}
+        {%- if column.name == corrupt_record_column -%}
+            {%- set value = "nullif(concat_ws(', ', " ~ (wrong_type_values | join(', ')) ~ "), '')" if wrong_type_values else "cast(null as varchar)" -%}
+        {%- else -%}
+            {%- set value = typed_values[column.name] -%}
+        {%- endif -%}
+        {%- do view_columns.append(value ~ " as " ~ adapter.quote(column.name | lower)) -%}
+    {%- endfor -%}
+    {%- do view_columns.append('"$path" as _landing_file_path') -%}
+    {%- set create_json_table -%}
+        create external table {{ json_relation.render_hive() }} (
+            {{ string_columns | join(',\n            ') }}
         )
         row format serde '{{ external.serde }}'
-        {%- if external.serde_properties %}
+        {%- if serde_properties %}
         with serdeproperties (
-            {%- for property_name, property_value in external.serde_properties.items() %}
+            {%- for property_name, property_value in serde_properties.items() %}
             '{{ property_name }}' = '{{ property_value }}'{{ "," if not loop.last }}
             {%- endfor %}
         )
         {%- endif %}
         location '{{ location }}'
     {%- endset -%}
-    {{- return(["drop table if exists `" ~ relation.schema ~ "`.`" ~ relation.identifier ~ "`", create_table]) -}}
+    {%- set create_view -%}
+        create or replace view {{ relation }} as
+        select
+            {{ view_columns | join(',\n            ') }}
+        from {{ json_relation }}
+    {%- endset -%}
+    {{- return(["drop table if exists " ~ json_relation.render_hive(), create_json_table, create_view]) -}}
+{% endmacro %}
+
+
+{#
+    A landing value, read as a string, typed as the Spark JSON reader types it:
+    null where Spark would reject the value. Only JSON numbers become numbers:
+    whole numbers for bigint and int (in range), any number or NaN/Infinity
+    for double. The patterns make the result the same on every SQL engine
+    whatever its own cast accepts ('1.5', ' 12', '0x1F').
+#}
+{% macro athena__landing_typed_value(column, data_type) %}
+    {%- set whole_number = "'^-?(0|[1-9][0-9]*)$'" -%}
+    {%- set json_number = "'^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?$'" -%}
+    {%- if data_type == 'string' -%}
+        {{- return(column) -}}
+    {%- elif data_type in ('bigint', 'int') -%}
+        {%- set sql_type = 'bigint' if data_type == 'bigint' else 'integer' -%}
+        {{- return("case when regexp_like(" ~ column ~ ", " ~ whole_number ~ ") then try_cast(" ~ column ~ " as " ~ sql_type ~ ") end") -}}
+    {%- elif data_type == 'double' -%}
+        {{- return(
+            "case when regexp_like(" ~ column ~ ", " ~ json_number ~ ") or " ~ column
+            ~ " in ('NaN', 'Infinity', '-Infinity') then try_cast(" ~ column ~ " as double) end"
+        ) -}}
+    {%- else -%}
+        {{- exceptions.raise_compiler_error(
+            "landing column " ~ column ~ " has type " ~ data_type
+            ~ ": the Athena landing view types string, bigint, int and double only"
+        ) -}}
+    {%- endif -%}
 {% endmacro %}

@@ -42,6 +42,16 @@
     (_corrupt_record is not null or {{ default__landing_record_is_malformed(declared_columns) }})
 {%- endmacro %}
 
+{#- The landing view's copy of the "$path" pseudo-column (athena__landing_table_ddl). -#}
 {% macro athena__landing_file_path() -%}
-    "$path"
+    _landing_file_path
+{%- endmacro %}
+
+{#-
+    The Athena landing view sets the corrupt-record column as Spark's reader
+    does for a value of the wrong type (athena__landing_table_ddl), and a line
+    that is not JSON reads as a row of nulls: the Spark test holds as it is.
+-#}
+{% macro athena__landing_record_is_malformed(declared_columns) -%}
+    {{ spark__landing_record_is_malformed(declared_columns) }}
 {%- endmacro %}

@@ -82,9 +82,11 @@ build-athena: $(INSTALLED) profiles
 	  *) echo "build-athena: STEDI_LANDING_PATH=$(STEDI_LANDING_PATH) is not an s3:// landing prefix" >&2; exit 2;; esac
 	$(DBT) build --target athena $(DBT_ARGS)
 
-## athena-check: compile for Athena offline, parse with sqlglot, run on DuckDB and compare with the Spark build
-athena-check: build
-	$(STEDI) athena-check
+## athena-check: compile for Athena offline, parse with sqlglot, run the Athena SQL on DuckDB and compare
+## with an embedded Spark build of generated data and edge cases, in its own warehouse (or reuse one:
+## STEDI_ATHENA_CHECK_WAREHOUSE=<warehouse> with STEDI_LANDING_PATH the folder it was built from)
+athena-check: $(INSTALLED) profiles
+	$(STEDI) athena-check --work-dir $(STEDI_WAREHOUSE_DIR)/athena-check
 
 ## bench: time the build against the seed-style jobs and at 10x and 100x scale (not part of make test)
 bench: $(INSTALLED) profiles

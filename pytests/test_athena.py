@@ -3,6 +3,7 @@ Athena SQL run on DuckDB against the Spark build."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,8 +14,10 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from lakehouse import BIN, PROJECT_DIR, SUBJECT_SALT, ZONE_TABLES, copy_project
-from stedi_lakehouse.athena_check import run_check
+from lakehouse import BIN, PROJECT_DIR, ZONE_TABLES, copy_project, read_table
+from stedi_lakehouse.athena_check import LANDING_URI, AthenaCheckError, offline_dbt, run_check
+from stedi_lakehouse.athena_scenario import EDGE_CASE_FILE, prepare
+from stedi_lakehouse.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
 from stedi_lakehouse.s3_upload import UploadError, upload_landing
 
 
@@ -104,31 +107,126 @@ def test_bad_destination(demo_landing: Path) -> None:
         upload_landing(demo_landing, "/local/path")
 
 
-@pytest.fixture()
-def salted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STEDI_SUBJECT_SALT", SUBJECT_SALT)  # the salt of the Spark build it compares with
+# --- the OpenX JSON SerDe as the offline check reads landing lines ---------------------------
+
+EXACT_KEYS = SerdeOptions.from_properties({"ignore.malformed.json": "true", "case.insensitive": "false", "mapping.ts": "timeStamp"})
+COLUMNS = ["user", "ts", "x"]
 
 
-def test_athena_sql_gives_the_spark_rows(salted: None, demo_build: Path, demo_landing: Path) -> None:
-    report = run_check(demo_landing, demo_build / "tables" / "stedi.db")
+@pytest.mark.parametrize(("line", "row"), [
+    ('{"user":"a@b.c","timeStamp":1,"x":1.50}', ("a@b.c", "1", "1.50")),
+    ('{"user":"a@b.c","timeStamp":1e2,"x":-0.0}', ("a@b.c", "1E+2", "0.0")),          # numbers as Java's BigDecimal prints them
+    ('{"user":12,"timeStamp":"12","x":TRUE}', ("12", "12", "true")),                 # a quoted number reads as the number
+    ('{"user":{"a":[1,null,"x"]},"timeStamp":012,"x":0x1F}', ('{"a":[1,null,"x"]}', "10", "31")),  # octal and hex
+    ('{"User":"a@b.c","timestamp":1,"x":NaN}', (None, None, "NaN")),               # keys match exactly here
+    ('{"user":"a","user":"b","x":"y"} trailing', ("b", None, "y")),                # the last key wins; the rest is ignored
+    ("{user: 'a@b.c', timeStamp = 3; x => 4}", ("a@b.c", "3", "4")),               # the lenient syntax of the SerDe
+    ('["a@b.c", 5]', ("a@b.c", "5", None)),                                        # an array fills columns by position
+    ('{"user":"a@b.c","timeStamp":1', (None, None, None)),                         # cut off: malformed, ignored
+    ("<html>503</html>", (None, None, None)),
+    ("", (None, None, None)),
+])
+def test_openx_reader(line: str, row: tuple[str | None, ...]) -> None:
+    assert read_line(line, COLUMNS, EXACT_KEYS) == row
+
+
+def test_openx_reader_is_case_insensitive_by_default_and_can_fail_on_malformed_lines() -> None:
+    assert read_line('{"USER":"a","User":"b"}', ["user"], SerdeOptions(ignore_malformed_json=True)) == ("b",)
+    with pytest.raises(MalformedJson):
+        read_line('{"user":', ["user"], SerdeOptions())
+
+
+def test_openx_lines_split_as_hadoop_splits_them(tmp_path: Path) -> None:
+    landing_file = tmp_path / "f.json"
+    landing_file.write_bytes(b'{"a":1}\r\n\n{"a":"\xe2\x80\xa8"}\r{"a":3}\n')
+    assert list(read_lines(landing_file)) == ['{"a":1}', "", '{"a":"\u2028"}', '{"a":3}']
+
+
+# --- the offline check against a Spark build ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Generated landing data plus the edge-case lines, built on the embedded Spark."""
+    return prepare(tmp_path_factory.mktemp("athena-check"), 100, PROJECT_DIR)
+
+
+def test_athena_sql_gives_the_spark_rows(scenario: tuple[Path, Path]) -> None:
+    landing, tables = scenario
+    report = run_check(landing, tables)
     assert not report.failures, str(report)
     assert sorted(report.matched) == sorted(ZONE_TABLES)
     assert len(report.compiled) == 8  # every model but the ephemeral one
 
 
-def test_athena_check_fails_a_model_that_differs(salted: None, demo_build: Path, demo_landing: Path, tmp_path: Path) -> None:
+def test_edge_cases_reach_the_trusted_zone(scenario: tuple[Path, Path]) -> None:
+    """The edge-case lines are not vacuous: Spark keeps exactly the well-typed ones."""
+    landing, tables = scenario
+    first = json.loads((landing / "accelerometer" / "landing" / EDGE_CASE_FILE).read_text().splitlines()[0])
+    readings = read_table(tables.parents[1], "accelerometer_trusted", ["user", "timestamp"])
+    kept = sorted(timestamp - first["timestamp"] for user, timestamp in readings if user == first["user"] and timestamp >= first["timestamp"])
+    assert kept == [0, 1, 7, 9, 10, 11, 16]
+    devices = read_table(tables.parents[1], "step_trainer_trusted", ["sensorreadingtime", "distancefromobject"])
+    assert {(time - first["timestamp"], distance) for time, distance in devices if time >= first["timestamp"]} == {
+        (0, 200), (1, 250), (7, 180), (9, 200), (10, 290),
+    }
+
+
+def mutated_project(tmp_path: Path, relative: str, old: str, new: str) -> Path:
     project = copy_project(tmp_path / "project")
-    macro = project / "macros" / "dialect" / "sha256_hex.sql"
-    macro.write_text(macro.read_text().replace("lower(to_hex(", "upper(to_hex("))
-    report = run_check(demo_landing, demo_build / "tables" / "stedi.db", project_dir=project)
+    macro = project / relative
+    assert old in macro.read_text()
+    macro.write_text(macro.read_text().replace(old, new))
+    return project
+
+
+def test_athena_check_fails_a_model_that_differs(scenario: tuple[Path, Path], tmp_path: Path) -> None:
+    landing, tables = scenario
+    project = mutated_project(tmp_path, "macros/dialect/sha256_hex.sql", "lower(to_hex(", "upper(to_hex(")
+    report = run_check(landing, tables, project_dir=project)
     assert [failure.split(":")[0] for failure in report.failures] == ["machine_learning_curated"]
 
 
-def test_tables_are_never_written_in_the_landing_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stedi_lakehouse.athena_check import AthenaCheckError, _dbt
+def test_athena_check_fails_a_landing_view_that_keeps_a_wrong_value(scenario: tuple[Path, Path], tmp_path: Path) -> None:
+    """A bigint that accepts '1655052470971.0' keeps an edge-case reading Spark rejects."""
+    landing, tables = scenario
+    project = mutated_project(
+        tmp_path, "macros/landing/create_landing_tables.sql", "'^-?(0|[1-9][0-9]*)$'", "'^-?[0-9.]+$'"
+    )
+    report = run_check(landing, tables, project_dir=project)
+    failed = {failure.split(":")[0] for failure in report.failures}
+    assert "accelerometer_trusted" in failed and "extra" in str(report)
 
+
+def test_compile_that_reaches_for_aws_fails_the_check(tmp_path: Path) -> None:
+    """has_no_direct_identifiers reads the built table's columns while compiling: the tripwire
+    sees dbt-athena try to connect (which is why the check leaves that test out)."""
+    with pytest.raises(AthenaCheckError, match="tried to reach the network"):
+        offline_dbt(["compile", "--select", "test_name:has_no_direct_identifiers"], tmp_path, LANDING_URI, PROJECT_DIR)
+
+
+def test_athena_check_cli_needs_a_build_to_compare_with(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "stedi"), "athena-check", "--warehouse", str(tmp_path / "none"), "--landing", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"stedi athena-check: {tmp_path / 'none' / 'tables' / 'stedi.db'}: no Spark build (--warehouse) to check against"
+
+
+@pytest.mark.parametrize(("setting", "value", "message"), [
+    ("STEDI_ATHENA_S3_DATA_DIR", "s3://lake/landing/tables/", "s3_data_dir s3://lake/landing/tables/ overlaps STEDI_LANDING_PATH"),
+    ("STEDI_ATHENA_S3_STAGING_DIR", "s3://lake/landing/customer/landing/results/", "would be read as landing lines"),
+])
+def test_tables_and_results_are_never_written_in_the_landing_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: str, message: str
+) -> None:
     check = ["compile", "--inline", "{{ assert_tables_outside_landing() }}"]
-    _dbt(check, tmp_path, "s3://lake/landing", PROJECT_DIR)
-    monkeypatch.setenv("STEDI_ATHENA_S3_DATA_DIR", "s3://lake/landing/tables/")
-    with pytest.raises(AthenaCheckError, match="overlaps STEDI_LANDING_PATH"):
-        _dbt(check, tmp_path, "s3://lake/landing", PROJECT_DIR)
+    offline_dbt(check, tmp_path, "s3://lake/landing", PROJECT_DIR)
+    monkeypatch.setenv(setting, value)
+    with pytest.raises(AthenaCheckError, match=message):
+        offline_dbt(check, tmp_path, "s3://lake/landing", PROJECT_DIR)
+
+
+def test_athena_needs_an_s3_landing_zone(tmp_path: Path) -> None:
+    with pytest.raises(AthenaCheckError, match="is not an s3:// prefix"):
+        offline_dbt(["compile", "--inline", "select 1"], tmp_path, str(tmp_path), PROJECT_DIR)

@@ -1,10 +1,14 @@
 """Proves the Athena target offline, since no Athena can be reached from here.
 
-1. `dbt compile --target athena` with dummy credentials and no network;
-2. every compiled model and the landing-table DDL parse with sqlglot's `athena` dialect;
-3. every model's compiled Athena SQL, transpiled by sqlglot to DuckDB and run there over the
-   same landing files (read as the OpenX JSON SerDe reads them), gives the same rows as the
-   Spark build of the same data.
+1. `dbt compile --target athena --no-populate-cache` with dummy credentials, every AWS endpoint
+   and proxy pointed at a local tripwire socket: one connection attempt fails the check;
+2. every compiled model, data test and analysis, and the landing DDL that
+   `athena__landing_table_ddl` renders, parse with sqlglot's `athena` dialect;
+3. the landing DDL is played on DuckDB: each external table is filled from the local landing
+   files as the OpenX JSON SerDe reads them (`openx_json`), with the SerDe properties of the
+   DDL, and each landing view, transpiled by sqlglot, is created over it; then every model's
+   compiled Athena SQL, transpiled, is run in build order and each table must hold the same
+   rows (a multiset, all columns, same names and kinds) as the Spark build of the same data.
 Any model failing any step fails the check.
 """
 
@@ -12,21 +16,32 @@ from __future__ import annotations
 
 import csv
 import datetime
+import graphlib
 import json
+import math
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import sqlglot
+from sqlglot import exp
+
+from stedi_lakehouse.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CATALOG = "awsdatacatalog"
+LANDING_URI = "s3://stedi-offline-check/landing"
 LANDING_DDL_TEMPLATE = (
     "{%- for landing in graph.sources.values() if landing.external -%}"
     "{%- set relation = api.Relation.create(database=landing.database, schema=landing.schema,"
@@ -34,12 +49,17 @@ LANDING_DDL_TEMPLATE = (
     "{%- for statement in landing_table_ddl(relation, landing) %}{{ statement }};\n{% endfor -%}"
     "{%- endfor -%}"
 )
-OFFLINE_AWS = {
+DUMMY_AWS = {
     "AWS_ACCESS_KEY_ID": "offline-check",
     "AWS_SECRET_ACCESS_KEY": "offline-check",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_MAX_ATTEMPTS": "1",
 }
+# Nodes that read the database while compiling, so cannot compile without Athena:
+# has_no_direct_identifiers lists the built table's columns (Glue) to find identifiers.
+INTROSPECTIVE_NODES = ["test_name:has_no_direct_identifiers"]
+SEED_TYPES = {"string": "varchar", "varchar": "varchar", "timestamp": "timestamp", "bigint": "bigint", "int": "integer", "double": "double"}
 
 
 class AthenaCheckError(Exception):
@@ -52,180 +72,275 @@ class CheckReport:
     parsed: list[str] = field(default_factory=list)
     matched: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    landing_rows: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
+        landing = ", ".join(f"{table} {rows:,}" for table, rows in self.landing_rows.items())
         lines = [
-            f"compiled for athena: {len(self.compiled)} models",
-            f"parsed by sqlglot (athena): {len(self.parsed)} statements",
+            f"compiled for athena offline: {len(self.compiled)} models ({', '.join(self.compiled)})",
+            f"parsed by sqlglot (athena): {len(self.parsed)} statements (models, data tests, analyses, landing DDL)",
+            f"landing rows as the OpenX SerDe reads them: {landing or 'none'}",
             f"same rows on DuckDB as on Spark: {', '.join(self.matched) or 'none'}",
         ]
         lines += [f"FAILED {failure}" for failure in self.failures]
         return "\n".join(lines)
 
 
-def _dbt(args: list[str], work_dir: Path, landing_uri: str, project_dir: Path) -> str:
+@contextmanager
+def network_tripwire() -> Iterator[tuple[str, list[str]]]:
+    """A local socket that records every connection made to it: point AWS and proxies here."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.1)
+    connections: list[str] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, address = server.accept()
+            except (TimeoutError, OSError):
+                continue
+            connections.append(f"{address[0]}:{address[1]}")
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}", connections
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+def offline_dbt(args: list[str], work_dir: Path, landing_uri: str, project_dir: Path) -> str:
+    """`dbt ARGS --target athena` with dummy credentials; fails if it tries to reach the network."""
     profiles = work_dir / "profiles"
     profiles.mkdir(parents=True, exist_ok=True)
     (profiles / "profiles.yml").write_text((project_dir / "profiles.example.yml").read_text())
-    env = {
-        **os.environ,
-        **OFFLINE_AWS,
-        "STEDI_LANDING_PATH": landing_uri,
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_TARGET_PATH": str(work_dir / "target"),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
     dbt = Path(sys.executable).parent / "dbt"
     command = [str(dbt), *args, "--target", "athena", "--no-populate-cache", "--project-dir", str(project_dir)]
-    result = subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, check=False)
+    with network_tripwire() as (tripwire, connections):
+        env = {
+            **os.environ,
+            **DUMMY_AWS,
+            "AWS_ENDPOINT_URL": tripwire,
+            **{proxy: tripwire for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
+            "NO_PROXY": "",
+            "no_proxy": "",
+            "STEDI_LANDING_PATH": landing_uri,
+            "DBT_PROFILES_DIR": str(profiles),
+            "DBT_TARGET_PATH": str(work_dir / "target"),
+            "DBT_LOG_PATH": str(work_dir / "logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        result = subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, check=False)
+    if connections:
+        raise AthenaCheckError(f"dbt {args[0]} --target athena tried to reach the network ({len(connections)} connections)")
     if result.returncode != 0:
-        raise AthenaCheckError(f"dbt {' '.join(args[:1])} --target athena failed: {result.stdout[-2000:]}")
+        raise AthenaCheckError(f"dbt {args[0]} --target athena failed: {result.stdout[-2000:]}{result.stderr[-1000:]}")
     return result.stdout
 
 
-def compile_for_athena(
-    work_dir: Path, project_dir: Path = PROJECT_DIR, landing_uri: str = "s3://stedi-landing/lake"
-) -> tuple[dict[str, Any], str]:
-    """The manifest of an offline athena compile, and the landing DDL it renders."""
-    ddl = _dbt(["compile", "--quiet", "--inline", LANDING_DDL_TEMPLATE], work_dir, landing_uri, project_dir)
-    # second, so that the manifest read below holds the compiled models
-    select_models = ["compile", "--select", "resource_type:model", "--indirect-selection", "empty"]
-    _dbt(select_models, work_dir, landing_uri, project_dir)
+def compile_for_athena(work_dir: Path, project_dir: Path = PROJECT_DIR, landing_uri: str = LANDING_URI) -> tuple[dict[str, Any], list[str]]:
+    """The manifest of an offline athena compile, and the landing DDL statements it renders."""
+    ddl = offline_dbt(["compile", "--quiet", "--inline", LANDING_DDL_TEMPLATE], work_dir, landing_uri, project_dir)
+    # second, so that the manifest read below is the full compile's
+    offline_dbt(["compile", "--exclude", *INTROSPECTIVE_NODES], work_dir, landing_uri, project_dir)
     manifest = json.loads((work_dir / "target" / "manifest.json").read_text())
-    return manifest, ddl
+    return manifest, [statement.strip() for statement in ddl.split(";\n") if statement.strip()]
+
+
+def _landing_folder(location: str, landing_uri: str, landing_root: Path) -> Path:
+    prefix = landing_uri.rstrip("/") + "/"
+    if not location.startswith(prefix):
+        raise AthenaCheckError(f"landing table location {location} is not under {prefix}")
+    return landing_root / location[len(prefix):].strip("/")
+
+
+def _table_name(table: exp.Table) -> str:
+    return f'{CATALOG}."{table.db}"."{table.name}"'
+
+
+def _create_external_table(db: duckdb.DuckDBPyConnection, ddl: exp.Create, landing_uri: str, landing_root: Path) -> int:
+    """Fill the external table from the landing files as the SerDe of its DDL reads them."""
+    schema = ddl.this
+    columns = [column.name for column in schema.expressions]
+    non_string = [column.sql("athena") for column in schema.expressions if not column.args["kind"].is_type(exp.DataType.Type.TEXT)]
+    if non_string:
+        raise AthenaCheckError(f"{schema.this.name}: the offline SerDe reads string columns only, not {', '.join(non_string)}")
+    serde = ddl.find(exp.RowFormatSerdeProperty)
+    serde_properties = serde.args.get("serde_properties") if serde else None
+    properties = {prop.this.name: prop.args["value"].name for prop in serde_properties.expressions} if serde_properties else {}
+    options = SerdeOptions.from_properties(properties)
+    location = ddl.find(exp.LocationProperty).this.name
+    folder = _landing_folder(location, landing_uri, landing_root)
+    table = _table_name(schema.this)
+    definition = ", ".join(f'"{column}" varchar' for column in columns)
+    db.execute(f'create table {table} ({definition}, "$path" varchar)')
+    rows = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.is_file() and not path.name.startswith(("_", ".")):  # as Athena and Spark skip them
+            s3_path = f"{location.rstrip('/')}/{path.name}"
+            try:
+                rows += [(*read_line(line, columns, options), s3_path) for line in read_lines(path)]
+            except MalformedJson as error:
+                raise AthenaCheckError(f"{s3_path}: a malformed line fails every query of {table}: {error}") from None
+    if rows:
+        db.executemany(f"insert into {table} values ({', '.join('?' * (len(columns) + 1))})", rows)
+    return len(rows)
+
+
+def _load_seeds(db: duckdb.DuckDBPyConnection, manifest: dict[str, Any], project_dir: Path) -> None:
+    for seed in (node for node in manifest["nodes"].values() if node["resource_type"] == "seed"):
+        with (project_dir / seed["original_file_path"]).open(newline="") as seed_file:
+            header, *values = list(csv.reader(seed_file))
+        types = seed["config"].get("column_types") or {}
+        definition = ", ".join(f'"{column}" {SEED_TYPES.get(types.get(column, "string"), "varchar")}' for column in header)
+        table = f'{CATALOG}."{seed["schema"]}"."{seed["alias"]}"'
+        db.execute(f"create table {table} ({definition})")
+        if values:
+            rows = [[value if value != "" else None for value in row] for row in values]
+            db.executemany(f"insert into {table} values ({', '.join('?' * len(header))})", rows)
 
 
 def _models_in_build_order(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     models = {
         uid: node for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["package_name"] == "stedi_lakehouse"
+        if node["resource_type"] == "model" and node["package_name"] == manifest["metadata"].get("project_name", node["package_name"])
     }
-    ordered: list[dict[str, Any]] = []
-    visiting: set[str] = set()
-
-    def visit(uid: str) -> None:
-        if uid in visiting or any(node["unique_id"] == uid for node in ordered):
-            return
-        visiting.add(uid)
-        for parent in models[uid]["depends_on"]["nodes"]:
-            if parent in models:
-                visit(parent)
-        ordered.append(models[uid])
-
-    for uid in sorted(models):
-        visit(uid)
-    return ordered
+    graph = {uid: [parent for parent in node["depends_on"]["nodes"] if parent in models] for uid, node in sorted(models.items())}
+    return [models[uid] for uid in graph_order(graph)]
 
 
-def _landing_rows(landing_root: Path, zone: str, columns: list[str]) -> list[tuple[Any, ...]]:
-    """Rows as the OpenX JSON SerDe with ignore.malformed.json and case.insensitive reads them:
-    a malformed line is a row of nulls; keys match case-insensitively; extra keys are ignored."""
-    rows = []
-    for path in sorted((landing_root / zone / "landing").glob("*.json")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                record = {}
-            lowered = {str(key).lower(): value for key, value in record.items()} if isinstance(record, dict) else {}
-            rows.append((*(lowered.get(column) for column in columns), f"file:{path}"))
-    return rows
+def graph_order(graph: dict[str, list[str]]) -> list[str]:
+    return list(graphlib.TopologicalSorter(graph).static_order())
 
 
-def _load_landing(db: duckdb.DuckDBPyConnection, manifest: dict[str, Any], landing_root: Path) -> None:
-    types = {"string": "varchar", "bigint": "bigint", "double": "double", "int": "integer"}
-    for landing in manifest["sources"].values():
-        corrupt = (landing["external"].get("options") or {}).get("columnNameOfCorruptRecord")
-        columns = {name.lower(): types[column["data_type"]] for name, column in landing["columns"].items() if name != corrupt}
-        definition = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-        table = f'{CATALOG}.{landing["schema"]}."{landing["identifier"]}"'
-        db.execute(f'create table {table} ({definition}, "$path" varchar)')
-        zone = landing["identifier"].removesuffix("_landing")
-        rows = _landing_rows(landing_root, zone, list(columns))
-        if rows:
-            db.executemany(f"insert into {table} values ({', '.join('?' * (len(columns) + 1))})", rows)
-
-
-def _load_seeds(db: duckdb.DuckDBPyConnection, manifest: dict[str, Any], seeds_dir: Path) -> None:
-    for seed in manifest["nodes"].values():
-        if seed["resource_type"] != "seed":
-            continue
-        with (seeds_dir / f"{seed['name']}.csv").open(newline="") as seed_file:
-            rows = list(csv.reader(seed_file))
-        header, values = rows[0], rows[1:]
-        table = f'{CATALOG}.{seed["schema"]}."{seed["alias"]}"'
-        db.execute(f"create table {table} ({', '.join(f'{column} varchar' for column in header)})")
-        if values:
-            db.executemany(f"insert into {table} values ({', '.join('?' * len(header))})", values)
+def _kind(type_name: str) -> str:
+    name = type_name.upper()
+    if name.startswith("TIMESTAMP"):
+        return "timestamp"
+    if name in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}:
+        return "integer"
+    if name in {"FLOAT", "DOUBLE", "REAL"} or name.startswith("DECIMAL"):
+        return "number"
+    return "string" if name == "VARCHAR" else name.lower()
 
 
 def _normalized(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
         return round(aware.timestamp() * 1000)
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return 0.0 if value == 0 else float(f"{value:.12g}")
     return value
 
 
-def _rows(db: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], Counter[tuple[Any, ...]]]:
-    cursor = db.execute(query)
-    columns = [description[0] for description in cursor.description]
-    return columns, Counter(tuple(_normalized(value) for value in row) for row in cursor.fetchall())
+def _rows(db: duckdb.DuckDBPyConnection, query: str) -> tuple[list[tuple[str, str]], Counter[tuple[Any, ...]]]:
+    columns = [(row[0], _kind(row[1])) for row in db.execute(f"describe {query}").fetchall()]
+    rows = Counter(tuple(_normalized(value) for value in row) for row in db.execute(query).fetchall())
+    return columns, rows
+
+
+def _compare(db: duckdb.DuckDBPyConnection, relation: str, parquet: Path) -> str | None:
+    """None when the relation holds the rows of the Spark table, else what differs."""
+    athena_columns, athena_rows = _rows(db, f"select * from {relation}")
+    spark_columns, spark_rows = _rows(db, f"select * from read_parquet('{parquet}/*.parquet')")
+    if athena_columns != spark_columns:
+        return f"columns differ from Spark: {athena_columns} on Athena, {spark_columns} on Spark"
+    if athena_rows == spark_rows:
+        return None
+    missing, extra = spark_rows - athena_rows, athena_rows - spark_rows
+    example = next(iter(missing or extra))
+    return f"rows differ from Spark: {sum(missing.values())} missing, {sum(extra.values())} extra (e.g. {example})"
+
+
+def _parse(sql: str) -> exp.Expression:
+    expression = sqlglot.parse_one(sql, read="athena")
+    if expression is None:
+        raise sqlglot.errors.ParseError("empty statement")
+    return expression
+
+
+def _check_parses(manifest: dict[str, Any], ddl: list[str], report: CheckReport) -> list[exp.Create]:
+    """Parse every compiled node and DDL statement; return the parsed landing DDL."""
+    for node in sorted(manifest["nodes"].values(), key=lambda node: node["unique_id"]):
+        if node["resource_type"] in {"model", "test", "analysis"} and node.get("compiled_code"):
+            try:
+                _parse(node["compiled_code"])
+                report.parsed.append(node["name"])
+            except sqlglot.errors.SqlglotError as error:
+                report.failures.append(f"{node['name']}: does not parse as Athena SQL: {str(error).splitlines()[0]}")
+    landing_ddl = []
+    for statement in ddl:
+        try:
+            parsed = _parse(statement)
+            report.parsed.append(statement.split("(")[0].strip())
+        except sqlglot.errors.SqlglotError as error:
+            report.failures.append(f"landing DDL does not parse: {statement.splitlines()[0]}: {str(error).splitlines()[0]}")
+            continue
+        if isinstance(parsed, exp.Create):
+            landing_ddl.append(parsed)
+    return landing_ddl
+
+
+def _play_landing_ddl(db: duckdb.DuckDBPyConnection, landing_ddl: list[exp.Create], landing_root: Path, report: CheckReport) -> None:
+    for ddl in landing_ddl:
+        if ddl.args.get("kind") == "TABLE":
+            report.landing_rows[ddl.this.this.name] = _create_external_table(db, ddl, LANDING_URI, landing_root)
+        else:
+            try:
+                db.execute(ddl.sql("duckdb"))
+            except duckdb.Error as error:
+                report.failures.append(f"landing view {ddl.this.name}: {str(error).splitlines()[0]}")
+
+
+def _run_model(db: duckdb.DuckDBPyConnection, model: dict[str, Any], spark_tables_dir: Path, report: CheckReport) -> None:
+    name = model["name"]
+    relation = f'{CATALOG}."{model["schema"]}"."{model["alias"]}"'
+    kind = "view" if model["config"]["materialized"] == "view" else "table"
+    try:
+        duckdb_sql = sqlglot.transpile(model["compiled_code"], read="athena", write="duckdb")[0]
+        db.execute(f"create {kind} {relation} as {duckdb_sql}")
+    except (sqlglot.errors.SqlglotError, duckdb.Error) as error:
+        report.failures.append(f"{name}: {type(error).__name__}: {str(error).splitlines()[0]}")
+        return
+    if kind == "view":
+        return
+    parquet = spark_tables_dir / model["alias"]
+    if not parquet.is_dir():
+        report.failures.append(f"{name}: no Spark build to compare with at {parquet}")
+        return
+    difference = _compare(db, relation, parquet)
+    if difference:
+        report.failures.append(f"{name}: {difference}")
+    else:
+        report.matched.append(name)
 
 
 def run_check(landing_root: Path, spark_tables_dir: Path, project_dir: Path = PROJECT_DIR) -> CheckReport:
-    """Compile for Athena, parse, run on DuckDB and compare with the Spark build's Parquet tables
-    under spark_tables_dir (`<warehouse>/tables/<schema>.db`)."""
+    """Compile for Athena offline, parse, run on DuckDB over the landing files and compare with
+    the Spark build's Parquet tables under spark_tables_dir (`<warehouse>/tables/<schema>.db`)."""
     report = CheckReport()
     with tempfile.TemporaryDirectory(prefix="stedi-athena-check-") as scratch:
         manifest, ddl = compile_for_athena(Path(scratch), project_dir)
-    for statement in (part.strip() for part in ddl.split(";")):
-        if statement:
-            try:
-                sqlglot.parse_one(statement, read="athena")
-                report.parsed.append(statement.split("(")[0].strip())
-            except sqlglot.errors.ParseError as error:
-                report.failures.append(f"landing DDL does not parse: {statement.splitlines()[0]}: {error}")
-
+    landing_ddl = _check_parses(manifest, ddl, report)
     db = duckdb.connect()
     db.execute(f"attach ':memory:' as {CATALOG}")
     schemas = {node["schema"] for node in [*manifest["nodes"].values(), *manifest["sources"].values()] if node.get("schema")}
-    for schema in schemas:
-        db.execute(f"create schema {CATALOG}.{schema}")
-    _load_landing(db, manifest, landing_root)
-    _load_seeds(db, manifest, project_dir / "seeds")
-
+    for schema in sorted(schemas):
+        db.execute(f'create schema {CATALOG}."{schema}"')
+    _play_landing_ddl(db, landing_ddl, landing_root, report)
+    _load_seeds(db, manifest, project_dir)
     for model in _models_in_build_order(manifest):
-        name, sql = model["name"], model.get("compiled_code")
-        if model["config"]["materialized"] == "ephemeral":
-            continue  # compiled into the models that use it
-        report.compiled.append(name)
-        try:
-            sqlglot.parse_one(sql, read="athena")
-            report.parsed.append(name)
-            duckdb_sql = sqlglot.transpile(sql, read="athena", write="duckdb")[0]
-            kind = "view" if model["config"]["materialized"] == "view" else "table"
-            db.execute(f'create {kind} {CATALOG}.{model["schema"]}."{model["alias"]}" as {duckdb_sql}')
-        except (sqlglot.errors.SqlglotError, duckdb.Error) as error:
-            report.failures.append(f"{name}: {type(error).__name__}: {str(error).splitlines()[0]}")
-            continue
-        if kind == "view":
-            continue
-        parquet = spark_tables_dir / model["alias"]
-        if not parquet.is_dir():
-            report.failures.append(f"{name}: no Spark build to compare with at {parquet}")
-            continue
-        columns, athena_rows = _rows(db, f'select * from {CATALOG}.{model["schema"]}."{model["alias"]}"')
-        select = ", ".join(f'"{column}"' for column in columns)
-        _, spark_rows = _rows(db, f"select {select} from read_parquet('{parquet}/*.parquet')")
-        if athena_rows == spark_rows:
-            report.matched.append(name)
-        else:
-            missing, extra = spark_rows - athena_rows, athena_rows - spark_rows
-            report.failures.append(
-                f"{name}: rows differ from Spark: {sum(missing.values())} missing, {sum(extra.values())} extra "
-                f"(e.g. {next(iter(missing or extra))})"
-            )
+        if model["config"]["materialized"] != "ephemeral":  # ephemeral: compiled into the models that use it
+            report.compiled.append(model["name"])
+            _run_model(db, model, spark_tables_dir, report)
     return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -59,20 +60,34 @@ def _thrift_stop(args: argparse.Namespace) -> None:
 
 
 def _athena_check(args: argparse.Namespace) -> None:
-    from stedi_lakehouse.athena_check import AthenaCheckError, run_check
+    from stedi_lakehouse.athena_check import PROJECT_DIR, AthenaCheckError, run_check
+    from stedi_lakehouse.athena_scenario import ScenarioError, prepare
 
-    warehouse = Path(args.warehouse or os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse"))
-    landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
-    if not landing:
-        raise PreflightError("STEDI_LANDING_PATH is not set: the check runs the models over a local landing folder")
-    tables = warehouse / "tables" / f"{os.environ.get('STEDI_SCHEMA', 'stedi')}.db"
+    started = time.monotonic()
+    warehouse = args.warehouse or os.environ.get("STEDI_ATHENA_CHECK_WAREHOUSE")
+    schema = os.environ.get("STEDI_SCHEMA", "stedi")
     try:
-        report = run_check(Path(landing), tables)
-    except AthenaCheckError as error:
+        if warehouse:  # compare with an existing Spark build of the landing folder
+            landing_path = args.landing or os.environ.get("STEDI_LANDING_PATH")
+            if not landing_path:
+                raise PreflightError("with --warehouse, give the landing folder it was built from (--landing or STEDI_LANDING_PATH)")
+            landing, tables = Path(landing_path), Path(warehouse) / "tables" / f"{schema}.db"
+            for folder, what in ((landing, "landing folder (--landing)"), (tables, "Spark build (--warehouse)")):
+                if not folder.is_dir():
+                    raise PreflightError(f"{folder}: no {what} to check against")
+        else:
+            check_java()  # the Spark build to compare with
+            work_dir = Path(args.work_dir or Path(os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse")) / "athena-check").resolve()
+            print(f"athena-check: {args.customers} generated customers and edge cases, built on Spark in {work_dir}")
+            landing, tables = prepare(work_dir, args.customers, PROJECT_DIR)
+            print(f"athena-check: Spark build ready after {time.monotonic() - started:.0f} s")
+        report = run_check(landing, tables)
+    except (AthenaCheckError, ScenarioError) as error:
         raise PreflightError(str(error)) from None
     print(report)
+    print(f"athena-check: {time.monotonic() - started:.0f} s")
     if report.failures:
-        raise PreflightError(f"{len(report.failures)} model(s) fail the Athena check (see above)")
+        raise PreflightError(f"{len(report.failures)} failure(s) in the Athena check (see above)")
 
 
 def _upload_landing(args: argparse.Namespace) -> None:
@@ -115,8 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     upload.set_defaults(handler=_upload_landing)
 
     athena = commands.add_parser("athena-check", help="prove the Athena target offline against a Spark build")
-    athena.add_argument("--landing", help="local landing zone the Spark build read (default: $STEDI_LANDING_PATH)")
-    athena.add_argument("--warehouse", help="the Spark build's warehouse (default: $STEDI_WAREHOUSE_DIR)")
+    athena.add_argument("--warehouse", help="reuse this Spark build (default: $STEDI_ATHENA_CHECK_WAREHOUSE; unset: build one)")
+    athena.add_argument("--landing", help="with --warehouse: the landing folder it was built from (default: $STEDI_LANDING_PATH)")
+    athena.add_argument("--work-dir", help="where to generate and build (default: $STEDI_WAREHOUSE_DIR/athena-check)")
+    athena.add_argument("--customers", type=int, default=100, help="generated customers (default 100)")
     athena.set_defaults(handler=_athena_check)
 
     bench = commands.add_parser("bench", help="time the build against the seed-style jobs and at 10x and 100x scale")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from stedi_lakehouse.dbt_env import isolated_dbt_env
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 STARTER_DATA = PROJECT_DIR.parent / "shared" / "data" / "stedi-starter"
 BIN = PROJECT_DIR / ".venv" / "bin"
@@ -27,23 +29,12 @@ ZONE_TABLES = (
 
 def dbt_env(landing: Path | str, warehouse: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a dbt run whose every output stays under `warehouse`."""
-    profiles_dir = warehouse / "profiles"
-    profiles_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles_dir / "profiles.yml")
-    env = {
-        **os.environ,
-        "STEDI_LANDING_PATH": str(landing),
-        "STEDI_WAREHOUSE_DIR": str(warehouse),
-        "DBT_PROFILES_DIR": str(profiles_dir),
-        "DBT_TARGET_PATH": str(warehouse / "target"),
-        "DBT_LOG_PATH": str(warehouse / "logs"),
-        "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    return {
+        **isolated_dbt_env(landing, warehouse),
         "STEDI_SUBJECT_SALT": SUBJECT_SALT,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        **(extra or {}),
     }
-    env.update(extra or {})
-    return env
 
 
 def run_dbt(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from reference import COLUMNS, expected_zones, malformed_line_counts
 
 from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, dbt_vars, read_table, run_dbt, table_columns

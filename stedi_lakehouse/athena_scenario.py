@@ -20,6 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from stedi_lakehouse.dbt_env import isolated_dbt_env
+
 EDGE_CASE_FILE = "zz-edge-cases.json"
 ZONES = ("customer", "accelerometer", "step_trainer")
 
@@ -146,19 +148,7 @@ def write_edge_cases(landing_root: Path) -> dict[str, int]:
 
 def spark_build(project_dir: Path, landing: Path, warehouse: Path) -> float:
     """`dbt build` on the embedded Spark into its own warehouse; seconds it took."""
-    profiles = warehouse / "profiles"
-    profiles.mkdir(parents=True, exist_ok=True)
-    shutil.copy(project_dir / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "STEDI_LANDING_PATH": str(landing),
-        "STEDI_WAREHOUSE_DIR": str(warehouse),
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_TARGET_PATH": str(warehouse / "target"),
-        "DBT_LOG_PATH": str(warehouse / "logs"),
-        "SPARK_CONF_DIR": str(project_dir / "spark"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = isolated_dbt_env(landing, warehouse, project_dir)
     dbt = Path(sys.executable).parent / "dbt"
     started = time.monotonic()
     result = subprocess.run(

@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stedi_lakehouse.dbt_env import PROJECT_DIR, isolated_dbt_env
 from stedi_lakehouse.generate import GeneratorConfig, generate_landing
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 STARTER_CUSTOMERS = 956  # the public starter data; the generator's scale 1x
 
 
@@ -76,23 +76,9 @@ def timed(command: list[str], env: dict[str, str], cwd: Path = PROJECT_DIR) -> R
     return Run(seconds, peak / 1024)
 
 
-def dbt_build(landing: Path, workdir: Path, extra: list[str] | None = None) -> Run:
-    warehouse = workdir / "warehouse"
-    profiles = workdir / "profiles"
-    profiles.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PROJECT_DIR / "profiles.example.yml", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "STEDI_LANDING_PATH": str(landing),
-        "STEDI_WAREHOUSE_DIR": str(warehouse),
-        "DBT_PROFILES_DIR": str(profiles),
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-        "SPARK_CONF_DIR": str(PROJECT_DIR / "spark"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+def dbt_build(landing: Path, warehouse: Path) -> Run:
     dbt = str(Path(sys.executable).parent / "dbt")
-    return timed([dbt, "build", "--target", "local", *(extra or [])], env)
+    return timed([dbt, "build", "--target", "local"], isolated_dbt_env(landing, warehouse))
 
 
 def landing_rows(landing: Path) -> int:

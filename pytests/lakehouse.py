@@ -71,17 +71,21 @@ def table_path(warehouse: Path, table: str, schema: str = SCHEMA) -> Path:
     return warehouse / "tables" / f"{schema}.db" / table
 
 
+def _parquet_scan(warehouse: Path, table: str, schema: str) -> str:
+    """A DuckDB scan of a table's Parquet files, partition folders (reading_date=...) included."""
+    files = table_path(warehouse, table, schema) / "**" / "*.parquet"
+    return f"read_parquet('{files}', hive_partitioning = true)"
+
+
 def read_table(warehouse: Path, table: str, columns: Iterable[str], schema: str = SCHEMA) -> Counter[tuple]:
     """The rows of a built Parquet table, as a multiset of tuples of `columns`."""
-    files = table_path(warehouse, table, schema) / "*.parquet"
     select = ", ".join(f'"{column}"' for column in columns)
-    rows = duckdb.sql(f"select {select} from read_parquet('{files}')").fetchall()
+    rows = duckdb.sql(f"select {select} from {_parquet_scan(warehouse, table, schema)}").fetchall()
     return Counter(rows)
 
 
 def table_columns(warehouse: Path, table: str, schema: str = SCHEMA) -> list[str]:
-    files = table_path(warehouse, table, schema) / "*.parquet"
-    return [row[0] for row in duckdb.sql(f"describe select * from read_parquet('{files}')").fetchall()]
+    return [row[0] for row in duckdb.sql(f"describe select * from {_parquet_scan(warehouse, table, schema)}").fetchall()]
 
 
 def copy_project(destination: Path) -> Path:

@@ -249,10 +249,17 @@ def _rows(db: duckdb.DuckDBPyConnection, query: str) -> tuple[list[tuple[str, st
     return columns, rows
 
 
+def _without_load_time(db: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """A query of every column of `relation` but loaded_at, which is the start of each build."""
+    columns = [row[0] for row in db.execute(f"describe select * from {relation}").fetchall()]
+    return f"select * exclude (loaded_at) from {relation}" if "loaded_at" in columns else f"select * from {relation}"
+
+
 def _compare(db: duckdb.DuckDBPyConnection, relation: str, parquet: Path) -> str | None:
     """None when the relation holds the rows of the Spark table, else what differs."""
-    athena_columns, athena_rows = _rows(db, f"select * from {relation}")
-    spark_columns, spark_rows = _rows(db, f"select * from read_parquet('{parquet}/*.parquet')")
+    athena_columns, athena_rows = _rows(db, _without_load_time(db, relation))
+    spark_table = f"read_parquet('{parquet}/**/*.parquet', hive_partitioning = true)"
+    spark_columns, spark_rows = _rows(db, _without_load_time(db, spark_table))
     if athena_columns != spark_columns:
         return f"columns differ from Spark: {athena_columns} on Athena, {spark_columns} on Spark"
     if athena_rows == spark_rows:

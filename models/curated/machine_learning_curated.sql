@@ -1,8 +1,37 @@
+-- Incremental: a build rewrites the reading dates that gained trusted
+-- readings; start_over_if_consent_changed empties the table first when a
+-- consent changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='insert_overwrite',
+    partition_by=['reading_date'],
+    partitioned_by=['reading_date'],
+    pre_hook="{{ start_over_if_consent_changed('subject_id', ref('customer_curated'), subject_id(normalize_email('email'))) }}",
+) }}
+-- the pre-hook reads the staged customer records too
+-- depends_on: {{ ref('stg_landing__customers') }}
+
 with
 
+{% if is_incremental() -%}
+dates_to_rebuild as (
+
+    -- a pair is one millisecond of one person: it falls on the date of both readings
+    select reading_date from {{ ref('step_trainer_trusted') }}
+    where loaded_at > {{ last_loaded_at() }}
+    union
+    select reading_date from {{ ref('accelerometer_trusted') }}
+    where loaded_at > {{ last_loaded_at() }}
+
+),
+
+{% endif -%}
 step_trainer_readings as (
 
     select * from {{ ref('step_trainer_trusted') }}
+    {% if is_incremental() -%}
+    where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
+    {%- endif %}
 
 ),
 
@@ -24,9 +53,13 @@ accelerometer_readings as (
         {{ adapter.quote('timestamp') }},
         x,
         y,
-        z
+        z,
+        loaded_at
 
     from {{ ref('accelerometer_trusted') }}
+    {% if is_incremental() -%}
+    where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
+    {%- endif %}
 
 ),
 
@@ -42,7 +75,9 @@ paired_readings as (
         accelerometer_readings.x,
         accelerometer_readings.y,
         accelerometer_readings.z,
-        step_trainer_readings.sensor_reading_at
+        step_trainer_readings.sensor_reading_at,
+        greatest(step_trainer_readings.loaded_at, accelerometer_readings.loaded_at) as loaded_at,
+        step_trainer_readings.reading_date
 
     from step_trainer_readings
     inner join device_owners

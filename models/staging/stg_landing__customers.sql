@@ -7,6 +7,7 @@ source as (
         {{ landing_file_path() }} as landing_file_path,
         {{ landing_record_is_malformed('customer_landing') }} as is_malformed
     from {{ source('landing', 'customer_landing') }}
+    where {{ is_unstaged_landing_file(landing_file_path()) }}
 
 ),
 
@@ -30,7 +31,8 @@ renamed as (
         {{ epoch_ms_to_timestamp('sharewithpublicasofdate') }} as public_consent_at,
         {{ epoch_ms_to_timestamp('sharewithfriendsasofdate') }} as friends_consent_at,
         landing_file_path,
-        is_malformed
+        is_malformed,
+        {{ run_started_timestamp() }} as loaded_at
 
     from source
 

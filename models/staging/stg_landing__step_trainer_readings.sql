@@ -7,6 +7,7 @@ source as (
         {{ landing_file_path() }} as landing_file_path,
         {{ landing_record_is_malformed('step_trainer_landing') }} as is_malformed
     from {{ source('landing', 'step_trainer_landing') }}
+    where {{ is_unstaged_landing_file(landing_file_path()) }}
 
 ),
 
@@ -18,7 +19,8 @@ renamed as (
         distancefromobject,
         {{ epoch_ms_to_timestamp('sensorreadingtime') }} as sensor_reading_at,
         landing_file_path,
-        is_malformed
+        is_malformed,
+        {{ run_started_timestamp() }} as loaded_at
 
     from source
 

@@ -1,16 +1,29 @@
+-- Incremental: a build rewrites the reading dates of newly staged readings;
+-- start_over_if_consent_changed empties the table first when a consent changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='insert_overwrite',
+    partition_by=['reading_date'],
+    partitioned_by=['reading_date'],
+    pre_hook="{{ start_over_if_consent_changed(normalize_email(adapter.quote('user')), ref('customer_trusted'), normalize_email('email')) }}",
+) }}
+-- the pre-hook reads the staged customer records too
+-- depends_on: {{ ref('stg_landing__customers') }}
+
 with
 
-readings as (
+staged_readings as (
 
-    -- a reading delivered twice counts once
-    select distinct
+    select
         {{ adapter.quote('user') }},
         email_key,
         {{ adapter.quote('timestamp') }},
         x,
         y,
         z,
-        recorded_at
+        recorded_at,
+        cast(recorded_at as date) as reading_date,
+        loaded_at
 
     from {{ ref('stg_landing__accelerometer_readings') }}
     where
@@ -18,6 +31,45 @@ readings as (
         and email_key is not null
         and email_key != ''
         and {{ adapter.quote('timestamp') }} is not null
+
+),
+
+{% if is_incremental() -%}
+dates_to_rebuild as (
+
+    select reading_date from staged_readings
+    where loaded_at > {{ last_loaded_at() }}
+
+),
+
+{% endif -%}
+readings as (
+
+    -- a reading delivered twice counts once, as first loaded
+    select
+        {{ adapter.quote('user') }},
+        email_key,
+        {{ adapter.quote('timestamp') }},
+        x,
+        y,
+        z,
+        recorded_at,
+        reading_date,
+        min(loaded_at) as loaded_at
+
+    from staged_readings
+    {% if is_incremental() -%}
+    where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
+    {%- endif %}
+    group by
+        {{ adapter.quote('user') }},
+        email_key,
+        {{ adapter.quote('timestamp') }},
+        x,
+        y,
+        z,
+        recorded_at,
+        reading_date
 
 ),
 
@@ -39,7 +91,9 @@ consented_readings as (
         readings.x,
         readings.y,
         readings.z,
-        readings.recorded_at
+        readings.recorded_at,
+        readings.loaded_at,
+        readings.reading_date
 
     from readings
     inner join trusted_customers

@@ -197,11 +197,13 @@ def test_athena_check_fails_a_landing_view_that_keeps_a_wrong_value(scenario: tu
     assert "accelerometer_trusted" in failed and "extra" in str(report)
 
 
-def test_compile_that_reaches_for_aws_fails_the_check(tmp_path: Path) -> None:
-    """has_no_direct_identifiers reads the built table's columns while compiling: the tripwire
-    sees dbt-athena try to connect (which is why the check leaves that test out)."""
+def test_a_connection_beyond_the_local_aws_fails_the_check(tmp_path: Path) -> None:
+    """AWS calls go to the local moto server; anything else dbt tries to reach (here the package
+    hub, for `dbt deps`) goes through the tripwire proxy and fails the check."""
+    project = copy_project(tmp_path / "project")
+    (project / "packages.yml").write_text("packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n")
     with pytest.raises(AthenaCheckError, match="tried to reach the network"):
-        offline_dbt(["compile", "--select", "test_name:has_no_direct_identifiers"], tmp_path, LANDING_URI, PROJECT_DIR)
+        offline_dbt(["deps"], tmp_path / "work", LANDING_URI, project)
 
 
 def test_athena_check_cli_needs_a_build_to_compare_with(tmp_path: Path) -> None:

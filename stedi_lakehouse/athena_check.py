@@ -1,7 +1,9 @@
 """Proves the Athena target offline, since no Athena can be reached from here.
 
 1. `dbt compile --target athena --no-populate-cache` with dummy credentials, every AWS endpoint
-   and proxy pointed at a local tripwire socket: one connection attempt fails the check;
+   pointed at an empty local moto server (compiling an incremental model asks Glue whether its
+   table exists: none does) and every proxy at a local tripwire socket: one connection attempt
+   through a proxy fails the check;
 2. every compiled model, data test and analysis, and the landing DDL that
    `athena__landing_table_ddl` renders, parse with sqlglot's `athena` dialect;
 3. the landing DDL is played on DuckDB: each external table is filled from the local landing
@@ -18,6 +20,7 @@ import csv
 import datetime
 import graphlib
 import json
+import logging
 import math
 import os
 import socket
@@ -56,8 +59,8 @@ DUMMY_AWS = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "AWS_MAX_ATTEMPTS": "1",
 }
-# Nodes that read the database while compiling, so cannot compile without Athena:
-# has_no_direct_identifiers lists the built table's columns (Glue) to find identifiers.
+# Nodes whose compiled SQL depends on built tables, so prove nothing against the empty local
+# catalog: has_no_direct_identifiers lists the built table's columns (Glue) to find identifiers.
 INTROSPECTIVE_NODES = ["test_name:has_no_direct_identifiers"]
 SEED_TYPES = {"string": "varchar", "varchar": "varchar", "timestamp": "timestamp", "bigint": "bigint", "int": "integer", "double": "double"}
 
@@ -115,6 +118,23 @@ def network_tripwire() -> Iterator[tuple[str, list[str]]]:
         server.close()
 
 
+@contextmanager
+def empty_aws() -> Iterator[str]:
+    """A local moto server standing in for AWS, with no Glue database: every table is new."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
 def offline_dbt(args: list[str], work_dir: Path, landing_uri: str, project_dir: Path) -> str:
     """`dbt ARGS --target athena` with dummy credentials; fails if it tries to reach the network."""
     profiles = work_dir / "profiles"
@@ -122,14 +142,15 @@ def offline_dbt(args: list[str], work_dir: Path, landing_uri: str, project_dir: 
     (profiles / "profiles.yml").write_text((project_dir / "profiles.example.yml").read_text())
     dbt = Path(sys.executable).parent / "dbt"
     command = [str(dbt), *args, "--target", "athena", "--no-populate-cache", "--project-dir", str(project_dir)]
-    with network_tripwire() as (tripwire, connections):
+    with network_tripwire() as (tripwire, connections), empty_aws() as aws:
         env = {
             **os.environ,
             **DUMMY_AWS,
-            "AWS_ENDPOINT_URL": tripwire,
+            "AWS_ENDPOINT_URL": aws,
             **{proxy: tripwire for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
-            "NO_PROXY": "",
-            "no_proxy": "",
+            # the local moto server is reached directly, anything else through the tripwire
+            "NO_PROXY": "127.0.0.1",
+            "no_proxy": "127.0.0.1",
             "STEDI_LANDING_PATH": landing_uri,
             "DBT_PROFILES_DIR": str(profiles),
             "DBT_TARGET_PATH": str(work_dir / "target"),
@@ -319,7 +340,9 @@ def _run_model(db: duckdb.DuckDBPyConnection, model: dict[str, Any], spark_table
     except (sqlglot.errors.SqlglotError, duckdb.Error) as error:
         report.failures.append(f"{name}: {type(error).__name__}: {str(error).splitlines()[0]}")
         return
-    if kind == "view":
+    if kind == "view" or model["config"].get("meta", {}).get("zone") == "staging":
+        # staging copies landing lines as each engine reads them (s3:// against file: paths, the
+        # differences the README lists); the trusted and curated zones must be the same
         return
     parquet = spark_tables_dir / model["alias"]
     if not parquet.is_dir():

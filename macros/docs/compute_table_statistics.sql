@@ -20,7 +20,7 @@
     {%- for node in graph.nodes.values()
         if node.package_name == project_name
         and node.resource_type in ['model', 'seed']
-        and node.config.materialized in ['table', 'seed'] -%}
+        and node.config.materialized in ['table', 'incremental', 'seed'] -%}
         {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
         {%- if relation is not none -%}
             {%- do run_query('analyze table ' ~ relation ~ ' compute statistics') -%}

@@ -42,9 +42,10 @@ def test_thrift_build_equals_embedded_build(thrift_server: ThriftServer, demo_bu
     for table in ZONE_TABLES:
         columns = table_columns(demo_build, table)
         assert table_columns(thrift_server.warehouse, table) == columns, table
-        thrift_rows = read_table(thrift_server.warehouse, table, columns)
+        compared = [column for column in columns if column != "loaded_at"]  # each build's start
+        thrift_rows = read_table(thrift_server.warehouse, table, compared)
         assert thrift_rows, f"thrift build left {table} empty"
-        assert thrift_rows == read_table(demo_build, table, columns), table
+        assert thrift_rows == read_table(demo_build, table, compared), table
 
 
 def test_server_keeps_its_files_under_its_warehouse(thrift_server: ThriftServer) -> None:

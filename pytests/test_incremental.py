@@ -123,3 +123,34 @@ def test_a_rerun_with_nothing_new_changes_nothing(demo_build: Path, demo_landing
     assert START_OVER not in result.stdout
     assert {table: partition_files(demo_build, table) for table in READING_TABLES} == before
     assert read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file_path", "loaded_at"]) == staged
+
+
+def test_a_table_from_before_incremental_builds_asks_for_a_full_refresh(tmp_path: Path) -> None:
+    """A reading table built without loaded_at (an earlier version of the project) stops the build
+    with one line saying what to run, and is left as it was; --full-refresh then rebuilds it."""
+    from stedi_lakehouse.generate import generate_landing
+
+    landing = tmp_path / "landing"
+    generate_landing(landing, GeneratorConfig(customers=40, readings_per_customer=10, seed=3))
+    project = copy_project(tmp_path / "project")
+    (project / "macros" / "downgrade.sql").write_text(
+        "{% macro downgrade() %}"
+        "{% do run_query('drop table stedi.accelerometer_trusted') %}"
+        "{% do run_query('create table stedi.accelerometer_trusted using parquet as select `user`, `timestamp`, x, y, z, recorded_at"
+        " from stedi.stg_landing__accelerometer_readings where not is_malformed') %}"
+        "{% endmacro %}"
+    )
+    warehouse = tmp_path / "warehouse"
+    run_dbt(["build", "--exclude-resource-type", "unit_test"], landing=landing, warehouse=warehouse, project_dir=project)
+    run_dbt(["run-operation", "downgrade"], landing=landing, warehouse=warehouse, project_dir=project)
+    old_rows = read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"])
+
+    result = run_dbt(["build", "--exclude-resource-type", "unit_test"], landing=landing, warehouse=warehouse, project_dir=project, check=False)
+    assert result.returncode == 1
+    assert "stedi.accelerometer_trusted was built by a version of this project without incremental builds" in result.stdout
+    assert "make build DBT_ARGS=--full-refresh" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"]) == old_rows
+
+    run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"], landing=landing, warehouse=warehouse, project_dir=project)
+    expected = expected_zones(landing, subject_salt=SUBJECT_SALT)
+    assert zone_tables(warehouse) == {table: expected[table] for table in ZONE_TABLES}

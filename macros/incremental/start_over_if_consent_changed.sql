@@ -9,11 +9,20 @@
       new consent time or serial number), or
     - the table holds a row whose person is not among `customers` any more
       (an erasure request).
+    A table built before incremental builds (no loaded_at) stops the build
+    with one line asking for a full refresh.
 #}
 {#- The models calling it declare `-- depends_on:` stg_landing__customers, read here. -#}
 {% macro start_over_if_consent_changed(row_person_key, customers, customer_person_key) %}
     {%- if not (execute and is_incremental()) -%}
         {{- return('') -}}
+    {%- endif -%}
+    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'loaded_at' not in built_columns -%}
+        {%- do exceptions.raise_compiler_error(
+            this ~ ' was built by a version of this project without incremental builds (it has no loaded_at column): '
+            ~ 'rebuild it once with `make build DBT_ARGS=--full-refresh` (dbt build --full-refresh)'
+        ) -%}
     {%- endif -%}
     {%- set last_loaded = '(select max(loaded_at) from ' ~ this ~ ')' -%}
     {%- set changes_query -%}

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from lakehouse import BIN, PROJECT_DIR, ZONE_TABLES, copy_project, read_table
-from stedi_lakehouse.athena_check import LANDING_URI, AthenaCheckError, offline_dbt, run_check
+from stedi_lakehouse.athena_check import LANDING_URI, AthenaCheckError, empty_aws, offline_dbt, run_check
 from stedi_lakehouse.athena_scenario import EDGE_CASE_FILE, prepare
 from stedi_lakehouse.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
 from stedi_lakehouse.s3_upload import UploadError, upload_landing
@@ -23,17 +21,12 @@ from stedi_lakehouse.s3_upload import UploadError, upload_landing
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     saved = {key: os.environ.get(key) for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        with empty_aws() as endpoint:
+            yield endpoint
     finally:
-        server.stop()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from conftest import DEMO_CUSTOMERS, DEMO_READINGS_PER_CUSTOMER, DEMO_SEED
-from reference import COLUMNS, email_key, expected_zones
+from reference import COLUMNS, email_key, expected_zones, landing_records
 
 from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, read_table, run_dbt, table_path
 from stedi_lakehouse.generate import GeneratorConfig, append_batch
@@ -41,19 +41,6 @@ def dates_admitted_by_r3(warehouse: Path) -> set[str]:
     serials = {serial for email, serial in read_table(warehouse, "customer_curated", ["email", "serialnumber"]) if email_key(email) in newcomers}
     staged = read_table(warehouse, "stg_landing__step_trainer_readings", ["serialnumber", "sensor_reading_at", "is_malformed"])
     return {f"reading_date={at.date()}" for serial, at, is_malformed in staged if serial in serials and at and not is_malformed}
-
-
-def customer_records(landing: Path) -> list[dict[str, object]]:
-    records = []
-    for path in sorted((landing / "customer" / "landing").glob("*.json")):
-        for line in path.read_text().splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and isinstance(record.get("email"), str):
-                records.append(record)
-    return records
 
 
 def later_record(record: dict[str, object], latest_update: int, consent: int | None) -> dict[str, object]:
@@ -88,7 +75,8 @@ def test_incremental_builds_follow_new_files_and_consent_changes(demo_landing: P
     # and another curated customer asks for erasure
     curated = sorted({row[1] for row in read_table(warehouse, "customer_curated", ["customername", "email"])})
     trusted_keys = {email_key(row[0]) for row in read_table(warehouse, "customer_trusted", ["email"])}
-    records = customer_records(landing)
+    # in a fixed order, so that every run picks the same people
+    records = sorted(landing_records(landing, "customer"), key=lambda record: json.dumps(record, sort_keys=True))
     latest_update = max(int(record["lastUpdateDate"] or 0) for record in records)
     revoking = next(record for record in records if record["email"] == curated[0])
     readers = {email_key(user) for (user,) in read_table(warehouse, "stg_landing__accelerometer_readings", ["user"]) if user}

@@ -120,7 +120,7 @@ def network_tripwire() -> Iterator[tuple[str, list[str]]]:
 
 @contextmanager
 def empty_aws() -> Iterator[str]:
-    """A local moto server standing in for AWS, with no Glue database: every table is new."""
+    """A local moto server standing in for AWS, empty: no Glue database (every table is new), no bucket."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,8 +109,17 @@ def where_the_time_went(warehouse: Path, run: Run) -> str:
     return ", ".join(phases)
 
 
+def line_count(paths: Iterable[Path]) -> int:
+    """Lines in the files, the landing records they hold."""
+    total = 0
+    for path in paths:
+        with path.open("rb") as lines:
+            total += sum(1 for _ in lines)
+    return total
+
+
 def landing_rows(landing: Path) -> int:
-    return sum(sum(1 for _ in path.open("rb")) for path in landing.glob("*/landing/*.json"))
+    return line_count(landing.glob("*/landing/*.json"))
 
 
 def machine() -> str:
@@ -122,7 +132,7 @@ def incremental_versus_full_refresh(landing: Path, config: GeneratorConfig, ware
     """After a build: add one batch (a new accelerometer and step-trainer landing file), build
     incrementally, then rebuild the same data with --full-refresh."""
     new_files = append_batch(landing, config, batch=1)
-    new_rows = sum(sum(1 for _ in path.open("rb")) for path in new_files)
+    new_rows = line_count(new_files)
     incremental = dbt_build(landing, warehouse)
     incremental_phases = where_the_time_went(warehouse, incremental)
     full_refresh = dbt_build(landing, warehouse, "--full-refresh")

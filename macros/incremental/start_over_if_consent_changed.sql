@@ -24,6 +24,7 @@
             ~ 'rebuild it once with `make build DBT_ARGS=--full-refresh` (dbt build --full-refresh)'
         ) -%}
     {%- endif -%}
+    {#- not last_loaded_at(): an empty table has nothing to start over, so null compares false -#}
     {%- set last_loaded = '(select max(loaded_at) from ' ~ this ~ ')' -%}
     {%- set changes_query -%}
         select count(*) as changes from (

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 from stedi_lakehouse.dbt_env import isolated_dbt_env
+from stedi_lakehouse.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 STARTER_DATA = PROJECT_DIR.parent / "shared" / "data" / "stedi-starter"
 BIN = PROJECT_DIR / ".venv" / "bin"
 SCHEMA = "stedi"

@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from lakehouse import BIN, PROJECT_DIR, ZONE_TABLES, copy_project, read_table
-from stedi_lakehouse.athena_check import LANDING_URI, AthenaCheckError, empty_aws, offline_dbt, run_check
-from stedi_lakehouse.athena_scenario import EDGE_CASE_FILE, prepare
-from stedi_lakehouse.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
+from stedi_lakehouse.checks.athena_check import LANDING_URI, AthenaCheckError, empty_aws, offline_dbt, run_check
+from stedi_lakehouse.checks.athena_scenario import EDGE_CASE_FILE, prepare
+from stedi_lakehouse.checks.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
 from stedi_lakehouse.s3_upload import UploadError, upload_landing
 
 

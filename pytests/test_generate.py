@@ -12,8 +12,8 @@ import pytest
 from reference import email_key, expected_zones, subject_id
 
 from stedi_lakehouse.generate import GeneratorConfig, append_batch, generate_landing
+from stedi_lakehouse.paths import LANDING_ZONES
 
-ZONES = ("customer", "accelerometer", "step_trainer")
 DECLARED = {
     "customer": {
         "customerName", "email", "phone", "birthDay", "serialNumber", "registrationDate", "lastUpdateDate",
@@ -36,11 +36,11 @@ class Landing:
             zone: {
                 path.name: path.read_text(encoding="utf-8") for path in sorted((root / zone / "landing").glob("*.json"))
             }
-            for zone in ZONES
+            for zone in LANDING_ZONES
         }
-        self.valid: dict[str, list[str]] = {zone: [] for zone in ZONES}
-        self.malformed: dict[str, list[str]] = {zone: [] for zone in ZONES}
-        self.records: dict[str, list[Record]] = {zone: [] for zone in ZONES}
+        self.valid: dict[str, list[str]] = {zone: [] for zone in LANDING_ZONES}
+        self.malformed: dict[str, list[str]] = {zone: [] for zone in LANDING_ZONES}
+        self.records: dict[str, list[Record]] = {zone: [] for zone in LANDING_ZONES}
         for zone, files in self.files.items():
             for text in files.values():
                 for line in text.splitlines():
@@ -131,8 +131,8 @@ def test_refuses_a_folder_holding_someone_elses_landing_files(tmp_path: Path) ->
 def test_summary_counts_what_is_in_the_files(tmp_path: Path) -> None:
     summary = generate_landing(tmp_path, SMALL)
     landing = Landing(tmp_path)
-    assert summary.lines == {zone: len(landing.valid[zone]) + len(landing.malformed[zone]) for zone in ZONES}
-    assert summary.malformed_lines == {zone: len(landing.malformed[zone]) for zone in ZONES}
+    assert summary.lines == {zone: len(landing.valid[zone]) + len(landing.malformed[zone]) for zone in LANDING_ZONES}
+    assert summary.malformed_lines == {zone: len(landing.malformed[zone]) for zone in LANDING_ZONES}
     assert summary.files == sum(len(files) for files in landing.files.values())
     assert summary.bytes == sum(len(data) for data in file_bytes(tmp_path).values())
     assert "malformed" in str(summary)
@@ -141,7 +141,7 @@ def test_summary_counts_what_is_in_the_files(tmp_path: Path) -> None:
 def test_lines_scale_with_customers(tmp_path: Path) -> None:
     thousand = generate_landing(tmp_path / "1000", GeneratorConfig(customers=1000))
     two_thousand = generate_landing(tmp_path / "2000", GeneratorConfig(customers=2000))
-    for zone in ZONES:
+    for zone in LANDING_ZONES:
         assert 1.9 <= two_thousand.lines[zone] / thousand.lines[zone] <= 2.1, zone
 
 
@@ -231,7 +231,7 @@ def test_8_a_file_delivered_twice(small: Landing, zone: str) -> None:
     assert [text for text, copies in contents.items() if copies >= 2 and text]
 
 
-@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("zone", LANDING_ZONES)
 def test_9_malformed_lines(small: Landing, zone: str) -> None:
     valid_lines = small.valid[zone]
     cut_off = [line for line in small.malformed[zone] if any(valid.startswith(line) for valid in valid_lines)]
@@ -240,7 +240,7 @@ def test_9_malformed_lines(small: Landing, zone: str) -> None:
     assert all(line.strip() for line in small.malformed[zone])
 
 
-@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("zone", LANDING_ZONES)
 def test_10_unknown_extra_fields(small: Landing, zone: str) -> None:
     assert [record for record in small.records[zone] if set(record) - DECLARED[zone]]
 

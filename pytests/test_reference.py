@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from reference import COLUMNS, expected_zones, malformed_line_counts
 
-STARTER_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/stedi-starter"
+from lakehouse import STARTER_DATA
+
+
 TABLES = (
     "customer_trusted", "accelerometer_trusted", "customer_curated", "step_trainer_trusted", "machine_learning_curated",
 )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from stedi_lakehouse.paths import PROJECT_DIR
 from stedi_lakehouse.preflight import PreflightError, check_java, check_landing
 from stedi_lakehouse.thrift import ThriftServer
 
@@ -60,8 +61,8 @@ def _thrift_stop(args: argparse.Namespace) -> None:
 
 
 def _athena_check(args: argparse.Namespace) -> None:
-    from stedi_lakehouse.athena_check import PROJECT_DIR, AthenaCheckError, run_check
-    from stedi_lakehouse.athena_scenario import ScenarioError, prepare
+    from stedi_lakehouse.checks.athena_check import AthenaCheckError, run_check
+    from stedi_lakehouse.checks.athena_scenario import ScenarioError, prepare
 
     started = time.monotonic()
     warehouse = args.warehouse or os.environ.get("STEDI_ATHENA_CHECK_WAREHOUSE")
@@ -98,7 +99,7 @@ def _upload_landing(args: argparse.Namespace) -> None:
 
 
 def _bench(args: argparse.Namespace) -> None:
-    from stedi_lakehouse.bench import main as run_bench
+    from stedi_lakehouse.checks.bench import main as run_bench
 
     for folder in (args.starter, args.seed_style):
         if not Path(folder).is_dir():

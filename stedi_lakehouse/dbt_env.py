@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from stedi_lakehouse.paths import PROJECT_DIR
 
 
 def isolated_dbt_env(landing: Path | str, warehouse: Path, project_dir: Path = PROJECT_DIR) -> dict[str, str]:

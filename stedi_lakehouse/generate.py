@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-ZONES = ("customer", "accelerometer", "step_trainer")
+from stedi_lakehouse.paths import LANDING_ZONES
+
 FILE_STAMP = 1_700_000_000_000  # file k of a zone is <zone>-<FILE_STAMP + k>.json, like the real names
 MAX_FILES = 1_000_000
 START_MS = 1_655_000_000_000  # mid-June 2022, like the real data
@@ -120,7 +121,7 @@ class GenerationSummary:
 
     def __str__(self) -> str:
         zones = ", ".join(
-            f"{zone} {self.lines[zone]:,} lines ({self.malformed_lines[zone]} malformed)" for zone in ZONES
+            f"{zone} {self.lines[zone]:,} lines ({self.malformed_lines[zone]} malformed)" for zone in LANDING_ZONES
         )
         return f"{self.files} files, {self.bytes:,} bytes: {zones}"
 
@@ -290,14 +291,14 @@ class _LandingWriter:
     """files_per_zone files per zone, written in big chunks; counts what it writes."""
 
     def __init__(self, root: Path, files_per_zone: int) -> None:
-        self.paths = {zone: [_file_path(root, zone, k) for k in range(files_per_zone)] for zone in ZONES}
-        self.handles: dict[str, list[TextIO]] = {zone: [] for zone in ZONES}
-        for zone in ZONES:
+        self.paths = {zone: [_file_path(root, zone, k) for k in range(files_per_zone)] for zone in LANDING_ZONES}
+        self.handles: dict[str, list[TextIO]] = {zone: [] for zone in LANDING_ZONES}
+        for zone in LANDING_ZONES:
             for path in self.paths[zone]:
                 self.handles[zone].append(path.open("w", encoding="utf-8", newline="\n"))
-        self.buffers = {zone: [[] for _ in range(files_per_zone)] for zone in ZONES}
-        self.lines = {zone: [0] * files_per_zone for zone in ZONES}
-        self.malformed = {zone: [0] * files_per_zone for zone in ZONES}
+        self.buffers = {zone: [[] for _ in range(files_per_zone)] for zone in LANDING_ZONES}
+        self.lines = {zone: [0] * files_per_zone for zone in LANDING_ZONES}
+        self.malformed = {zone: [0] * files_per_zone for zone in LANDING_ZONES}
 
     def add(self, zone: str, file: int, lines: list[str]) -> None:
         buffer: list[str] = self.buffers[zone][file]
@@ -317,7 +318,7 @@ class _LandingWriter:
             buffer.clear()
 
     def close(self) -> None:
-        for zone in ZONES:
+        for zone in LANDING_ZONES:
             for file, handle in enumerate(self.handles[zone]):
                 self._flush(zone, file)
                 handle.close()
@@ -342,7 +343,7 @@ def _prepare(root: Path) -> None:
     so demo data is never mixed into real data."""
     foreign = [
         path
-        for zone in ZONES
+        for zone in LANDING_ZONES
         for path in sorted((root / zone / "landing").glob("*.json"))
         if not _is_generated(zone, path.name)
     ]
@@ -351,7 +352,7 @@ def _prepare(root: Path) -> None:
             f"{foreign[0].parent} holds landing files the generator did not write ({foreign[0].name}); "
             "choose an empty folder for demo data"
         )
-    for zone in ZONES:
+    for zone in LANDING_ZONES:
         folder = root / zone / "landing"
         folder.mkdir(parents=True, exist_ok=True)
         for path in folder.glob("*.json"):
@@ -418,7 +419,7 @@ def _write_noise(
     if block % MALFORMED_EVERY_BLOCKS:
         return
     garbage = GARBAGE[block // MALFORMED_EVERY_BLOCKS % len(GARBAGE)]
-    for zone in ZONES:
+    for zone in LANDING_ZONES:
         writer.add_malformed(zone, file, [_cut_off(first_lines[zone], rng), garbage])
 
 
@@ -439,7 +440,7 @@ def generate_landing(root: Path, config: GeneratorConfig) -> GenerationSummary:
         writer.close()
     lines = {zone: sum(counts) for zone, counts in writer.lines.items()}
     malformed = {zone: sum(counts) for zone, counts in writer.malformed.items()}
-    written = [path for zone in ZONES for path in writer.paths[zone]]
+    written = [path for zone in LANDING_ZONES for path in writer.paths[zone]]
     for zone in ("accelerometer", "step_trainer"):
         # a file delivered twice under a new name
         copy = _file_path(root, zone, files)

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-LANDING_ZONES = ("customer", "accelerometer", "step_trainer")
+from stedi_lakehouse.paths import LANDING_ZONES
+
 MINIMUM_JAVA = 17
 
 

@@ -16,7 +16,8 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from stedi_lakehouse.preflight import LANDING_ZONES, PreflightError
+from stedi_lakehouse.paths import LANDING_ZONES
+from stedi_lakehouse.preflight import PreflightError
 
 CHECKSUM_KEY = "sha256"
 

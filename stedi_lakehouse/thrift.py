@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stedi_lakehouse.paths import PROJECT_DIR
 from stedi_lakehouse.preflight import PreflightError, check_java
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 class ThriftError(PreflightError):

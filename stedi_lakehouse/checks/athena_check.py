@@ -40,9 +40,9 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from stedi_lakehouse.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
+from stedi_lakehouse.paths import PROJECT_DIR
+from stedi_lakehouse.checks.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 CATALOG = "awsdatacatalog"
 LANDING_URI = "s3://stedi-offline-check/landing"
 LANDING_DDL_TEMPLATE = (

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from stedi_lakehouse.dbt_env import PROJECT_DIR, isolated_dbt_env
+from stedi_lakehouse.dbt_env import isolated_dbt_env
 from stedi_lakehouse.generate import GeneratorConfig, append_batch, generate_landing
+from stedi_lakehouse.paths import PROJECT_DIR
 
 STARTER_CUSTOMERS = 956  # the public starter data; the generator's scale 1x
 

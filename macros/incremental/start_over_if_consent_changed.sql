@@ -12,7 +12,7 @@
     A table built before incremental builds (no loaded_at) stops the build
     with one line asking for a full refresh.
 #}
-{#- The models calling it declare `-- depends_on:` stg_landing__customers, read here. -#}
+{#- reading_table_config declares the dependency on stg_landing__customers, read here. -#}
 {% macro start_over_if_consent_changed(row_person_key, customers, customer_person_key) %}
     {%- if not (execute and is_incremental()) -%}
         {{- return('') -}}

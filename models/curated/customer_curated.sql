@@ -6,10 +6,16 @@ customers as (
 
 ),
 
+accelerometer_readings as (
+
+    select * from {{ ref('accelerometer_trusted') }}
+
+),
+
 accelerometer_users as (
 
     select distinct {{ normalize_email(adapter.quote('user')) }} as email_key
-    from {{ ref('accelerometer_trusted') }}
+    from accelerometer_readings
 
 ),
 

@@ -1,26 +1,38 @@
 -- Incremental: a build rewrites the reading dates that gained trusted
 -- readings; start_over_if_consent_changed empties the table first when a
 -- consent changed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    partition_by=['reading_date'],
-    partitioned_by=['reading_date'],
-    pre_hook="{{ start_over_if_consent_changed('subject_id', ref('customer_curated'), subject_id(normalize_email('email'))) }}",
+{{ reading_table_config(
+    start_over="start_over_if_consent_changed('subject_id', ref('customer_curated'), subject_id(normalize_email('email')))",
 ) }}
--- the pre-hook reads the staged customer records too
--- depends_on: {{ ref('stg_landing__customers') }}
 
 with
+
+step_trainer_trusted as (
+
+    select * from {{ ref('step_trainer_trusted') }}
+
+),
+
+accelerometer_trusted as (
+
+    select * from {{ ref('accelerometer_trusted') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('customer_curated') }}
+
+),
 
 {% if is_incremental() -%}
 dates_to_rebuild as (
 
     -- a pair is one millisecond of one person: it falls on the date of both readings
-    select reading_date from {{ ref('step_trainer_trusted') }}
+    select reading_date from step_trainer_trusted
     where loaded_at > {{ last_loaded_at() }}
     union
-    select reading_date from {{ ref('accelerometer_trusted') }}
+    select reading_date from accelerometer_trusted
     where loaded_at > {{ last_loaded_at() }}
 
 ),
@@ -28,7 +40,7 @@ dates_to_rebuild as (
 {% endif -%}
 step_trainer_readings as (
 
-    select * from {{ ref('step_trainer_trusted') }}
+    select * from step_trainer_trusted
     {% if is_incremental() -%}
     where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
     {%- endif %}
@@ -42,7 +54,7 @@ device_owners as (
         serialnumber,
         {{ normalize_email('email') }} as email_key
 
-    from {{ ref('customer_curated') }}
+    from customers
 
 ),
 
@@ -56,7 +68,7 @@ accelerometer_readings as (
         z,
         loaded_at
 
-    from {{ ref('accelerometer_trusted') }}
+    from accelerometer_trusted
     {% if is_incremental() -%}
     where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
     {%- endif %}

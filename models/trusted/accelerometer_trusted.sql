@@ -1,18 +1,24 @@
 -- Incremental: a build rewrites the reading dates of newly staged readings;
 -- start_over_if_consent_changed empties the table first when a consent changed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    partition_by=['reading_date'],
-    partitioned_by=['reading_date'],
-    pre_hook="{{ start_over_if_consent_changed(normalize_email(adapter.quote('user')), ref('customer_trusted'), normalize_email('email')) }}",
+{{ reading_table_config(
+    start_over="start_over_if_consent_changed(normalize_email(adapter.quote('user')), ref('customer_trusted'), normalize_email('email'))",
 ) }}
--- the pre-hook reads the staged customer records too
--- depends_on: {{ ref('stg_landing__customers') }}
 
 with
 
 staged_readings as (
+
+    select * from {{ ref('stg_landing__accelerometer_readings') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('customer_trusted') }}
+
+),
+
+well_formed_readings as (
 
     select
         {{ adapter.quote('user') }},
@@ -25,7 +31,7 @@ staged_readings as (
         cast(recorded_at as date) as reading_date,
         loaded_at
 
-    from {{ ref('stg_landing__accelerometer_readings') }}
+    from staged_readings
     where
         not is_malformed
         and email_key is not null
@@ -37,7 +43,7 @@ staged_readings as (
 {% if is_incremental() -%}
 dates_to_rebuild as (
 
-    select reading_date from staged_readings
+    select reading_date from well_formed_readings
     where loaded_at > {{ last_loaded_at() }}
 
 ),
@@ -57,7 +63,7 @@ readings as (
         reading_date,
         min(loaded_at) as loaded_at
 
-    from staged_readings
+    from well_formed_readings
     {% if is_incremental() -%}
     where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
     {%- endif %}
@@ -79,7 +85,7 @@ trusted_customers as (
         {{ normalize_email('email') }} as email_key,
         sharewithresearchasofdate
 
-    from {{ ref('customer_trusted') }}
+    from customers
 
 ),
 

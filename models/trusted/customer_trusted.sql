@@ -8,8 +8,14 @@ current_records as (
 
 erasure_requests as (
 
+    select * from {{ ref('erasure_requests') }}
+
+),
+
+erased_emails as (
+
     select distinct {{ normalize_email('email') }} as email_key
-    from {{ ref('erasure_requests') }}
+    from erasure_requests
 
 ),
 
@@ -33,11 +39,11 @@ trusted_customers as (
         current_records.friends_consent_at
 
     from current_records
-    left join erasure_requests
-        on current_records.email_key = erasure_requests.email_key
+    left join erased_emails
+        on current_records.email_key = erased_emails.email_key
     where
         current_records.sharewithresearchasofdate is not null
-        and erasure_requests.email_key is null
+        and erased_emails.email_key is null
 
 )
 

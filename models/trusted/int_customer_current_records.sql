@@ -6,6 +6,12 @@
 
 with
 
+staged_customers as (
+
+    select * from {{ ref('stg_landing__customers') }}
+
+),
+
 customer_records as (
 
     -- a record delivered twice counts once
@@ -27,7 +33,7 @@ customer_records as (
         public_consent_at,
         friends_consent_at
 
-    from {{ ref('stg_landing__customers') }}
+    from staged_customers
     where
         not is_malformed
         and email_key is not null

@@ -1,19 +1,37 @@
 -- Incremental: a build rewrites the reading dates of newly staged readings and
 -- of the earlier readings R3 newly admits; start_over_if_consent_changed
 -- empties the table first when a consent changed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    partition_by=['reading_date'],
-    partitioned_by=['reading_date'],
-    pre_hook="{{ start_over_if_consent_changed('serialnumber', ref('customer_trusted'), 'serialnumber') }}",
+{{ reading_table_config(
+    start_over="start_over_if_consent_changed('serialnumber', ref('customer_trusted'), 'serialnumber')",
 ) }}
--- the pre-hook reads the staged customer records too
--- depends_on: {{ ref('stg_landing__customers') }}
 
 with
 
 staged_readings as (
+
+    select * from {{ ref('stg_landing__step_trainer_readings') }}
+
+),
+
+current_customer_records as (
+
+    select * from {{ ref('int_customer_current_records') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('customer_trusted') }}
+
+),
+
+accelerometer_readings as (
+
+    select * from {{ ref('accelerometer_trusted') }}
+
+),
+
+well_formed_readings as (
 
     select
         sensorreadingtime,
@@ -23,7 +41,7 @@ staged_readings as (
         cast(sensor_reading_at as date) as reading_date,
         loaded_at
 
-    from {{ ref('stg_landing__step_trainer_readings') }}
+    from staged_readings
     where
         not is_malformed
         and serialnumber is not null
@@ -38,7 +56,7 @@ serial_number_owners as (
         serialnumber,
         min(email_key) as email_key
 
-    from {{ ref('int_customer_current_records') }}
+    from current_customer_records
     where serialnumber is not null
     group by serialnumber
     having count(*) = 1
@@ -51,7 +69,7 @@ customers_with_first_trusted_readings as (
     -- R3 admits the earlier device readings of a customer whose first
     -- trusted accelerometer reading arrived since the last build
     select {{ normalize_email(adapter.quote('user')) }} as email_key
-    from {{ ref('accelerometer_trusted') }}
+    from accelerometer_readings
     group by {{ normalize_email(adapter.quote('user')) }}
     having min(loaded_at) > {{ last_loaded_at() }}
 
@@ -59,13 +77,13 @@ customers_with_first_trusted_readings as (
 
 dates_to_rebuild as (
 
-    select reading_date from staged_readings
+    select reading_date from well_formed_readings
     where loaded_at > {{ last_loaded_at() }}
     union
-    select staged_readings.reading_date
-    from staged_readings
+    select well_formed_readings.reading_date
+    from well_formed_readings
     inner join serial_number_owners
-        on staged_readings.serialnumber = serial_number_owners.serialnumber
+        on well_formed_readings.serialnumber = serial_number_owners.serialnumber
     inner join customers_with_first_trusted_readings
         on serial_number_owners.email_key = customers_with_first_trusted_readings.email_key
 
@@ -74,7 +92,7 @@ dates_to_rebuild as (
 {% endif -%}
 readings as (
 
-    select * from staged_readings
+    select * from well_formed_readings
     {% if is_incremental() -%}
     where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
     {%- endif %}
@@ -86,13 +104,13 @@ customers_with_trusted_readings as (
     -- the customers of customer_curated (R3), derived here from the trusted
     -- zone so that the lineage runs one way: trusted, then curated
     select
-        {{ normalize_email('customer_trusted.email') }} as email_key,
-        customer_trusted.sharewithresearchasofdate
+        {{ normalize_email('customers.email') }} as email_key,
+        customers.sharewithresearchasofdate
 
-    from {{ ref('customer_trusted') }} as customer_trusted
-    where {{ normalize_email('customer_trusted.email') }} in (
+    from customers
+    where {{ normalize_email('customers.email') }} in (
         select {{ normalize_email(adapter.quote('user')) }}
-        from {{ ref('accelerometer_trusted') }}
+        from accelerometer_readings
     )
 
 ),

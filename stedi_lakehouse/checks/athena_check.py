@@ -342,7 +342,7 @@ def _run_model(db: duckdb.DuckDBPyConnection, model: dict[str, Any], spark_table
         return
     if kind == "view" or model["config"].get("meta", {}).get("zone") == "staging":
         # staging copies landing lines as each engine reads them (s3:// against file: paths, the
-        # differences the README lists); the trusted and curated zones must be the same
+        # differences docs/athena.md lists); the trusted and curated zones must be the same
         return
     parquet = spark_tables_dir / model["alias"]
     if not parquet.is_dir():

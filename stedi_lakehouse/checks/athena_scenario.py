@@ -5,7 +5,7 @@ probe how a JSON reader types values: wrong types, nested values, NaN, exponents
 keys in another case, blank lines. They belong to a customer who is trusted and curated, at
 times after every other reading, so a line one engine keeps and the other drops changes the
 trusted and curated tables. Lines on which Spark's reader and Athena's SerDe are known to
-disagree (see README, "Running on Amazon Athena") are not among them.
+disagree (docs/athena.md, "Where the engines read JSON differently") are not among them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Prints the full dbt build on the starter data beside the seed-style five-job run on the same
 data and their ratio, then builds at 10x and 100x generated scale with rows per second and peak
 memory, and at each scale an incremental build after one new batch of landing files beside a
-full refresh of the same data. Figures, not pass/fail: the README's table comes from this output.
+full refresh of the same data. Figures, not pass/fail: docs/performance.md's table comes from this output.
 """
 
 from __future__ import annotations

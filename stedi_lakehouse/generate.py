@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from stedi_lakehouse.demo_marker import is_marked, write_marker
 from stedi_lakehouse.paths import LANDING_ZONES
 
 FILE_STAMP = 1_700_000_000_000  # file k of a zone is <zone>-<FILE_STAMP + k>.json, like the real names
@@ -424,7 +425,8 @@ def _write_noise(
 
 
 def generate_landing(root: Path, config: GeneratorConfig) -> GenerationSummary:
-    """Write <root>/<zone>/landing/*.json; the generator's own earlier files are replaced, others kept."""
+    """Write <root>/<zone>/landing/*.json and the demo-data marker (demo_marker); the generator's
+    own earlier files are replaced, others kept."""
     _check(config)
     _prepare(root)
     files = config.files_per_zone
@@ -448,6 +450,7 @@ def generate_landing(root: Path, config: GeneratorConfig) -> GenerationSummary:
         lines[zone] += writer.lines[zone][0]
         malformed[zone] += writer.malformed[zone][0]
         written.append(copy)
+    write_marker(root, written)
     return GenerationSummary(lines, malformed, len(written), sum(path.stat().st_size for path in written))
 
 
@@ -482,4 +485,6 @@ def append_batch(root: Path, config: GeneratorConfig, batch: int) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
         written.append(path)
+    if is_marked(root):  # batches added to generated data are demo data too
+        write_marker(root, written, keep_recorded=True)
     return written

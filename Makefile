@@ -10,6 +10,9 @@ VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEV_INSTALLED := $(VENV)/.installed-dev
+# The template checkers pin versions that clash with dbt's: a venv of their own, never `make build`'s.
+INFRA_VENV := $(CURDIR)/.venv-infra
+INFRA_INSTALLED := $(INFRA_VENV)/.installed
 
 # Without STEDI_LANDING_PATH the build runs on demo data generated here.
 DEMO_LANDING := $(CURDIR)/demo_landing
@@ -30,7 +33,12 @@ DBT_ARGS ?=
 # `make test`, and dbt advises against them in production builds.
 MAIN_JOB := build --exclude-resource-type unit_test
 
-.PHONY: help install bench build build-thrift build-athena athena-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
+.PHONY: help install bench build build-thrift build-athena athena-check infra-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
+
+# Starts each build's recipe line, in the shell that then runs dbt: the build's secrets read from
+# AWS Secrets Manager where <VARIABLE>_SECRET_ID names them (nothing is written to disk), then
+# `stedi preflight --target <target>` (Java, the landing zone, no public salt on real data).
+SECRETS_AND_PREFLIGHT = secrets="$$($(STEDI) secrets env)"; eval "$$secrets"; $(STEDI) preflight --target
 
 # The product's runtime packages only; `make test` adds the test and lint tools.
 $(INSTALLED): requirements.lock pyproject.toml
@@ -61,24 +69,26 @@ ifdef USE_DEMO_DATA
 	$(STEDI) generate $(DEMO_LANDING)
 endif
 
-## preflight: check Java and the landing zone before a build
+## preflight: check Java, the landing zone and the secrets (STEDI_TARGET, default local) before a build
 preflight: $(INSTALLED) demo-data
-	@$(STEDI) preflight
+	@$(SECRETS_AND_PREFLIGHT) "$${STEDI_TARGET:-local}"
 
 ## help: list every target with its description
 help:
 	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z-]+): /\1\t/' | awk -F'\t' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 ## build: install, generate demo data if needed, and `dbt build` on the embedded Spark
-build: preflight profiles
+build: $(INSTALLED) demo-data profiles
 	@mkdir -p $(STEDI_WAREHOUSE_DIR)
-	$(DBT) $(MAIN_JOB) --target local $(DBT_ARGS)
+	$(SECRETS_AND_PREFLIGHT) local; \
+	  $(DBT) $(MAIN_JOB) --target local $(DBT_ARGS)
 
 ## build-thrift: start a local Spark Thrift server, `dbt build --target thrift`, stop it (also on failure)
 THRIFT_WAREHOUSE := $(STEDI_WAREHOUSE_DIR)/thrift
-build-thrift: preflight profiles
-	$(STEDI) thrift start --warehouse $(THRIFT_WAREHOUSE)
-	trap '$(STEDI) thrift stop --warehouse $(THRIFT_WAREHOUSE)' EXIT; \
+build-thrift: $(INSTALLED) demo-data profiles
+	$(SECRETS_AND_PREFLIGHT) thrift; \
+	  $(STEDI) thrift start --warehouse $(THRIFT_WAREHOUSE); \
+	  trap '$(STEDI) thrift stop --warehouse $(THRIFT_WAREHOUSE)' EXIT; \
 	  $(DBT) $(MAIN_JOB) --target thrift $(DBT_ARGS)
 
 ## docs: build, then generate the docs site with its catalog into target/ (index.html, static_index.html)
@@ -97,11 +107,10 @@ docs-serve: profiles
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## build-athena: dbt build on Amazon Athena (STEDI_LANDING_PATH=s3://..., AWS credentials from the usual chain)
+## build-athena: dbt build on Amazon Athena (STEDI_LANDING_PATH=s3://..., settings and roles: docs/aws.md)
 build-athena: $(INSTALLED) profiles
-	@case "$(STEDI_LANDING_PATH)" in s3://*) ;; \
-	  *) echo "build-athena: STEDI_LANDING_PATH=$(STEDI_LANDING_PATH) is not an s3:// landing prefix" >&2; exit 2;; esac
-	$(DBT) $(MAIN_JOB) --target athena $(DBT_ARGS)
+	$(SECRETS_AND_PREFLIGHT) athena; \
+	  $(DBT) $(MAIN_JOB) --target athena $(DBT_ARGS)
 
 ## athena-check: compile for Athena offline, parse with sqlglot, run the Athena SQL on DuckDB and compare
 ## with an embedded Spark build of generated data and edge cases, in its own warehouse (or reuse one:
@@ -113,8 +122,19 @@ athena-check: $(DEV_INSTALLED) profiles
 bench: $(DEV_INSTALLED) profiles
 	$(STEDI) bench
 
-## test: lint, the offline Athena check and the pytest suite (which builds the project on real Spark)
-test: lint athena-check pytest
+## infra-check: cfn-lint, checkov and parliament on infra/stedi-lakehouse.yaml, no finding unjustified
+infra-check: $(INFRA_INSTALLED)
+	$(INFRA_VENV)/bin/python infra/check_template.py infra/stedi-lakehouse.yaml
+
+$(INFRA_INSTALLED): requirements-infra.lock
+	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	@echo "installing the pinned template checkers into .venv-infra (two minutes on a fresh clone)"
+	$(INFRA_VENV)/bin/python -m pip install --quiet pip==26.3
+	$(INFRA_VENV)/bin/python -m pip install --quiet -r requirements-infra.lock
+	@touch $@
+
+## test: lint, the template checks, the offline Athena check and the pytest suite (which builds on real Spark)
+test: lint infra-check athena-check pytest
 
 ## lint: sqlfluff lint of the models and analyses
 lint: $(DEV_INSTALLED) profiles
@@ -124,7 +144,7 @@ lint: $(DEV_INSTALLED) profiles
 pytest: $(DEV_INSTALLED) profiles chromium
 	$(BIN)/pytest
 
-## lock: re-pin requirements-dev.lock (everything) and requirements.lock (runtime only) in scratch venvs
+## lock: re-pin requirements-dev.lock (everything), requirements.lock (runtime only) and requirements-infra.lock in scratch venvs
 LOCK_VENV := $(CURDIR)/.lock-venv
 LOCK_HEADER := every version pinned so a fresh clone gets the same build.
 lock:
@@ -136,6 +156,10 @@ lock:
 	$(LOCK_VENV)/bin/pip install --quiet -r requirements.in -c requirements-dev.lock
 	{ echo "# Generated by 'make lock' from requirements.in; $(LOCK_HEADER)"; \
 	  $(LOCK_VENV)/bin/pip freeze --all --exclude-editable | grep -v -E '^(pip|setuptools)=='; } > requirements.lock
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet -r requirements-infra.in
+	{ echo "# Generated by 'make lock' from requirements-infra.in; $(LOCK_HEADER)"; \
+	  $(LOCK_VENV)/bin/pip freeze --all --exclude-editable | grep -v -E '^(pip|setuptools)=='; } > requirements-infra.lock
 	rm -rf $(LOCK_VENV)
 
 ## clean: remove the warehouse, demo data and dbt output

@@ -14,17 +14,44 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stedi_lakehouse.paths import PROJECT_DIR
-from stedi_lakehouse.preflight import PreflightError, check_java, check_landing
+from stedi_lakehouse.preflight import PreflightError, check_java, check_landing, check_secrets, why_secrets_are_needed
 from stedi_lakehouse.thrift import ThriftServer
 
 
 def _preflight(args: argparse.Namespace) -> None:
-    if not args.skip_java:
+    from stedi_lakehouse.build_secrets import SECRET_VARIABLES, resolve_secrets
+
+    target = args.target or os.environ.get("STEDI_TARGET") or "local"
+    if not args.skip_java and target != "athena":  # Athena runs no Spark here
         check_java()
     landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
     if not landing:
         raise PreflightError("STEDI_LANDING_PATH is not set: point it at a landing zone folder or s3:// prefix")
+    if target == "athena" and not landing.startswith("s3://"):
+        raise PreflightError(
+            f"STEDI_LANDING_PATH={landing} is not an s3:// landing prefix: Athena reads the landing zone from S3 "
+            f"(upload it with `stedi upload-landing {landing} s3://bucket/prefix`)"
+        )
     check_landing(landing)
+    secrets = {variable: os.environ.get(variable, "") for variable in SECRET_VARIABLES}
+    if why_secrets_are_needed(target, landing) or args.require_erasure_key:
+        secrets.update(resolve_secrets(os.environ))
+    note = check_secrets(target, landing, secrets, require_erasure_key=args.require_erasure_key)
+    if note:
+        print(f"preflight: {note}")
+
+
+def _secrets_env(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.build_secrets import export_lines, resolve_secrets
+
+    print(export_lines(resolve_secrets(os.environ)), end="")
+
+
+def _stack_env(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.aws_stack import stack_settings
+    from stedi_lakehouse.build_secrets import export_lines
+
+    print(export_lines(stack_settings(args.stack_name, region=args.region, endpoint_url=args.endpoint_url)), end="")
 
 
 def _generate(args: argparse.Namespace) -> None:
@@ -111,10 +138,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stedi", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    preflight = commands.add_parser("preflight", help="check Java and the landing zone before a build")
+    preflight = commands.add_parser("preflight", help="check Java, the landing zone and the build's secrets before a build")
     preflight.add_argument("--landing", help="landing zone root (default: $STEDI_LANDING_PATH)")
+    preflight.add_argument("--target", choices=("local", "thrift", "athena"), help="dbt target of the build (default: $STEDI_TARGET or local)")
     preflight.add_argument("--skip-java", action="store_true", help="do not check for Java (remote targets)")
+    preflight.add_argument(
+        "--require-erasure-key", action="store_true",
+        help="require STEDI_ERASURE_KEY even without erasure requests in seeds/erasure_requests.csv",
+    )
     preflight.set_defaults(handler=_preflight)
+
+    secrets = commands.add_parser("secrets", help="the build's secrets from AWS Secrets Manager")
+    secrets_commands = secrets.add_subparsers(dest="action", required=True)
+    secrets_env = secrets_commands.add_parser(
+        "env", help="print export lines of each secret named by <VARIABLE>_SECRET_ID and not set (eval \"$(stedi secrets env)\")",
+    )
+    secrets_env.set_defaults(handler=_secrets_env)
+
+    stack_env = commands.add_parser("stack-env", help="print export lines of the athena settings a deployed stack outputs")
+    stack_env.add_argument("stack_name", help="CloudFormation stack of infra/stedi-lakehouse.yaml")
+    stack_env.add_argument("--region", help="its region (default: the AWS default region)")
+    stack_env.add_argument("--endpoint-url", help="CloudFormation endpoint (default: AWS)")
+    stack_env.set_defaults(handler=_stack_env)
 
     generate = commands.add_parser("generate", help="write deterministic STEDI-shaped demo landing data")
     generate.add_argument("landing", help="landing zone root to write <zone>/landing/*.json under")

@@ -93,7 +93,7 @@ def test_real_data_with_a_secret_salt_passes(real: Path) -> None:
 def test_thrift_and_athena_need_a_salt_even_on_demo_data(demo: Path, target: str) -> None:
     landing = str(demo) if target == "thrift" else "s3://lake/landing"
     line = refusal(preflight("--landing", landing, "--target", target))
-    assert f"STEDI_SUBJECT_SALT is not set, and this is a {target} build: the build needs a secret salt" in line
+    assert f"STEDI_SUBJECT_SALT is not set, and this is a build on the {target} target: the build needs a secret salt" in line
     assert preflight("--landing", landing, STEDI_TARGET=target, STEDI_SUBJECT_SALT=GOOD_SALT).returncode == 0
 
 

@@ -202,7 +202,7 @@ def test_dbt_compiles_for_athena_with_the_deployed_settings(athena_env: dict[str
     assert settings.split()[1:] == [athena_env[variable] for variable in (
         "STEDI_ATHENA_REGION", "STEDI_ATHENA_SCHEMA", "STEDI_ATHENA_S3_DATA_DIR", "STEDI_ATHENA_S3_STAGING_DIR", "STEDI_ATHENA_WORK_GROUP",
     )]
-    locations = [line.split("'")[1] for line in ddl.splitlines() if line.strip().startswith("location")]
+    locations = [line.split("'")[1].rstrip("/") for line in ddl.splitlines() if line.strip().startswith("location")]
     assert sorted(locations) == [f"{landing}/{zone}/landing" for zone in ("accelerometer", "customer", "step_trainer")]
     offline_dbt(["compile", "--exclude", *INTROSPECTIVE_NODES], work_dir, landing, PROJECT_DIR)
     manifest = json.loads((work_dir / "target" / "manifest.json").read_text())
@@ -211,10 +211,14 @@ def test_dbt_compiles_for_athena_with_the_deployed_settings(athena_env: dict[str
     assert sum(1 for node in models if node.get("compiled_code")) == len(models)
 
 
-def test_an_athena_build_without_a_salt_stops_before_any_query(athena_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_an_athena_build_without_a_salt_stops_before_writing(
+    athena_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`dbt build --target athena` run without make (so without the preflight): the on-run-start
-    check refuses the public demo salt."""
+    check refuses the public demo salt. dbt creates the schema before on-run-start, on the empty
+    local AWS of the offline run, which knows only the `primary` work group."""
     work_dir = tmp_path_factory.getbasetemp() / "infra-athena"
+    monkeypatch.setenv("STEDI_ATHENA_WORK_GROUP", "primary")
     with pytest.raises(AthenaCheckError, match="STEDI_SUBJECT_SALT is not set: a build on the athena target needs a secret salt"):
         offline_dbt(["build", "--select", TRAINING_TABLE], work_dir, athena_env["STEDI_LANDING_PATH"], PROJECT_DIR)
 
@@ -405,9 +409,9 @@ def test_the_uploader_writes_the_landing_zone_only(stack: Stack, lake: Lake) -> 
 
 # What dbt-athena and Athena ask of IAM in a build (the calls in dbt-athena's impl.py and the
 # Glue and S3 actions of Athena's DDL, CTAS and INSERT), by resource kind.
-PIPELINE_GLUE_ACTIONS = (
-    "GetDatabase", "GetDatabases", "CreateDatabase", "GetTable", "GetTables", "CreateTable", "UpdateTable", "DeleteTable",
-    "GetTableVersions", "DeleteTableVersion", "GetPartitions", "BatchCreatePartition", "BatchDeletePartition",
+PIPELINE_GLUE_TABLE_ACTIONS = (
+    "GetTable", "GetTables", "CreateTable", "UpdateTable", "DeleteTable", "GetTableVersions", "DeleteTableVersion",
+    "GetPartitions", "BatchCreatePartition", "BatchDeletePartition",
 )
 PIPELINE_ATHENA_ACTIONS = ("StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution", "GetWorkGroup")
 
@@ -421,7 +425,9 @@ def test_the_pipeline_reads_landing_writes_tables_and_results_and_reads_its_secr
         Request("s3:GetObject", delivery),
         *(Request("s3:ListBucket", lake.bucket(variable)) for variable in ("STEDI_LANDING_PATH", "STEDI_ATHENA_S3_DATA_DIR", "STEDI_ATHENA_S3_STAGING_DIR")),
         *(Request(action, place) for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject") for place in (table_file, result)),
-        *(Request(f"glue:{action}", arn) for action in PIPELINE_GLUE_ACTIONS for arn in lake.glue("customer_trusted")),
+        *(Request(f"glue:{action}", arn) for action in PIPELINE_GLUE_TABLE_ACTIONS for arn in lake.glue("customer_trusted")),
+        *(Request(f"glue:{action}", arn) for action in ("GetDatabase", "CreateDatabase") for arn in lake.glue()),
+        Request("glue:GetDatabases", f"arn:aws:glue:{REGION}:123456789012:database/other_database"),  # lists them all
         *(Request(f"athena:{action}", lake.work_group(stack.settings["STEDI_ATHENA_WORK_GROUP"])) for action in PIPELINE_ATHENA_ACTIONS),
         Request("secretsmanager:GetSecretValue", lake.secret(f"{STACK}/subject-salt")),
         Request("secretsmanager:GetSecretValue", lake.secret(f"{STACK}/erasure-key")),

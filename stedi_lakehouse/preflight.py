@@ -70,7 +70,7 @@ def why_secrets_are_needed(target: str, landing_path: str) -> str | None:
     """None when the build may use the public demo salt: an embedded (local) build of generated
     demo data; else what makes the secrets necessary, in a phrase."""
     if target != "local":
-        return f"this is a {target} build"
+        return f"this is a build on the {target} target"
     if landing_path.startswith("s3://"):
         return f"STEDI_LANDING_PATH={landing_path} is not generated demo data"
     reason = why_not_demo_data(Path(landing_path))

@@ -3,6 +3,8 @@
 Runs in its own venv (.venv-infra, from requirements-infra.lock: these tools pin versions that
 clash with dbt's), so it imports nothing of stedi_lakehouse. A finding that is accepted is
 justified in the template itself: a checkov skip with its comment in the resource's Metadata.
+checkov runs on a copy without the skips, and its findings must be exactly the skips: a finding
+not justified fails, and so does a skip that no longer matches a finding.
 Parliament reads IAM policies, not templates, so every policy of the template (the roles' inline
 policies and the bucket policies) is first resolved with the parameters' defaults in a dummy
 account, region and partition. The roles' trust policies are left to checkov: they name no
@@ -19,6 +21,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -128,29 +131,64 @@ def parliament_findings(name: str, document: dict[str, Any]) -> list[str]:
     ]
 
 
-def start(tool: str, *args: str) -> tuple[str, float, subprocess.Popen[str]]:
+def start(tool: str, *args: str) -> tuple[subprocess.Popen[str], float]:
     process = subprocess.Popen([str(BIN / tool), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return tool, time.monotonic(), process
+    return process, time.monotonic()
 
 
-def finish(tool: str, started: float, process: subprocess.Popen[str]) -> bool:
+def cfn_lint_result(process: subprocess.Popen[str], started: float) -> bool:
     output, _ = process.communicate()
     passed = process.returncode == 0
-    summary = re.search(r"Passed checks: \d+, Failed checks: \d+, Skipped checks: \d+", output)
-    print(f"{tool}: {'clean' if passed else 'FINDINGS'} ({time.monotonic() - started:.0f} s){': ' + summary[0] if summary else ''}")
+    print(f"cfn-lint: {'clean' if passed else 'FINDINGS'} ({time.monotonic() - started:.0f} s)")
     if not passed:
         print(output[-8000:])
     return passed
 
 
-def check_policies(template_path: Path) -> bool:
+def justified_skips(template: dict[str, Any]) -> set[tuple[str, str]]:
+    """(check id, resource) of every checkov skip written with its comment in a resource's Metadata."""
+    return {
+        (skip["id"], f"{resource['Type']}.{name}")
+        for name, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+
+def without_skips(template: dict[str, Any], folder: Path) -> Path:
+    """The template as JSON with no checkov skip, so that checkov reports every finding."""
+    bare = json.loads(json.dumps(template))
+    for resource in bare["Resources"].values():
+        resource.get("Metadata", {}).pop("checkov", None)
+    path = folder / "template-without-skips.json"
+    path.write_text(json.dumps(bare))
+    return path
+
+
+def checkov_result(process: subprocess.Popen[str], started: float, justified: set[tuple[str, str]]) -> bool:
+    """Every finding is justified in the template, and every justification is of a finding."""
+    output, _ = process.communicate()
+    try:
+        report = json.loads(output)
+        failed = {(check["check_id"], check["resource"]) for check in report["results"]["failed_checks"]}
+        passed = report["summary"]["passed"]
+    except (ValueError, KeyError, TypeError):
+        print(f"checkov: no report ({time.monotonic() - started:.0f} s)\n{output[-4000:]}")
+        return False
+    unjustified, stale = sorted(failed - justified), sorted(justified - failed)
+    verdict = "clean" if not unjustified and not stale else "FINDINGS"
+    print(f"checkov: {verdict} ({time.monotonic() - started:.0f} s): {passed} checks passed, "
+          f"{len(failed & justified)} findings justified in the template")
+    for check, resource in unjustified:
+        print(f"  {check} on {resource}: not justified (fix it, or skip it with a comment in the resource's Metadata)")
+    for check, resource in stale:
+        print(f"  {check} on {resource}: skipped in the template but not a finding (remove the skip)")
+    return verdict == "clean"
+
+
+def check_policies(template: dict[str, Any]) -> bool:
     started = time.monotonic()
     if len(parliament_findings("known-bad", KNOWN_BAD_POLICY)) < len(KNOWN_BAD_POLICY["Statement"]):
         print("parliament: missed the mistakes of a known-bad policy, so it checks nothing here")
-        return False
-    template, matches = decode(str(template_path))
-    if template is None:
-        print(f"{template_path}: does not parse: {matches}")
         return False
     resolved = policies(template)
     findings = [finding for name, document in resolved.items() for finding in parliament_findings(name, document)]
@@ -162,13 +200,17 @@ def check_policies(template_path: Path) -> bool:
 
 
 def main(template_path: Path) -> int:
-    # the two linters run side by side, parliament meanwhile in this process
-    linters = [
-        start("cfn-lint", str(template_path)),
-        # --skip-download: no call to the vendor's platform (guidelines, custom policies)
-        start("checkov", "--file", str(template_path), "--framework", "cloudformation", "--skip-download", "--compact", "--quiet"),
-    ]
-    results = [check_policies(template_path)] + [finish(*linter) for linter in linters]
+    template, matches = decode(str(template_path))
+    if template is None:
+        print(f"{template_path}: does not parse: {matches}")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="stedi-infra-check-") as scratch:
+        # the two linters run side by side, parliament meanwhile in this process;
+        # --skip-download: no call to checkov's vendor platform (guidelines, custom policies)
+        cfn_lint = start("cfn-lint", str(template_path))
+        checkov = start("checkov", "--file", str(without_skips(template, Path(scratch))), "--framework", "cloudformation",
+                        "--skip-download", "--output", "json", "--quiet")
+        results = [check_policies(template), cfn_lint_result(*cfn_lint), checkov_result(*checkov, justified_skips(template))]
     return 0 if all(results) else 1
 
 

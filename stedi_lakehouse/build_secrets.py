@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -27,10 +28,10 @@ def secret_id_variable(variable: str) -> str:
     return f"{variable}_SECRET_ID"
 
 
-def _read_secret(client: object, variable: str, secret_id: str, region: str) -> str:
+def _read_secret(client: Any, variable: str, secret_id: str, region: str) -> str:
     where = f"{secret_id_variable(variable)}={secret_id}"
     try:
-        value = client.get_secret_value(SecretId=secret_id).get("SecretString")  # type: ignore[attr-defined]
+        value = client.get_secret_value(SecretId=secret_id).get("SecretString")
     except NoCredentialsError:
         raise PreflightError(
             f"{where}: no AWS credentials found to read it; assume the pipeline role (docs/aws.md) or set {variable} instead"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stedi_lakehouse.paths import PROJECT_DIR
-from stedi_lakehouse.preflight import PreflightError, check_java, check_landing, check_secrets, why_secrets_are_needed
+from stedi_lakehouse.preflight import PreflightError, check_java, check_landing, check_secrets
 from stedi_lakehouse.thrift import ThriftServer
 
 
@@ -34,8 +34,7 @@ def _preflight(args: argparse.Namespace) -> None:
         )
     check_landing(landing)
     secrets = {variable: os.environ.get(variable, "") for variable in SECRET_VARIABLES}
-    if why_secrets_are_needed(target, landing) or args.require_erasure_key:
-        secrets.update(resolve_secrets(os.environ))
+    secrets.update(resolve_secrets(os.environ))  # those named by <VARIABLE>_SECRET_ID only
     note = check_secrets(target, landing, secrets, require_erasure_key=args.require_erasure_key)
     if note:
         print(f"preflight: {note}")

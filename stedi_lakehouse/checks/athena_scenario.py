@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from stedi_lakehouse.dbt_env import isolated_dbt_env
-from stedi_lakehouse.paths import LANDING_ZONES
 
 EDGE_CASE_FILE = "zz-edge-cases.json"
 

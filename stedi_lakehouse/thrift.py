@@ -1,21 +1,23 @@
 """A local Spark Thrift (HiveServer2) server from the installed pyspark, for the `thrift` target.
 
 It listens on 127.0.0.1 only, keeps its Parquet tables, Derby metastore and logs under its
-own warehouse folder, and is stopped by the process id it records there.
+own warehouse folder, and is stopped by the process id it records there. Its executors run in its
+own JVM (local mode) or on the workers of a standalone master (see cluster.py).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stedi_lakehouse.paths import PROJECT_DIR
 from stedi_lakehouse.preflight import PreflightError, check_java
+from stedi_lakehouse.processes import command_line, recorded_pid, stop_group
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 
@@ -30,6 +32,9 @@ class ThriftServer:
     port: int = 10000
     host: str = "127.0.0.1"
     driver_memory: str = "4g"
+    master: str = "local[*]"
+    # Settings of a cluster's executors and of the driver's ports, over the local defaults below.
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def pid_file(self) -> Path:
@@ -70,7 +75,7 @@ class ThriftServer:
 
     def command(self) -> list[str]:
         settings = {
-            "spark.master": "local[*]",
+            "spark.master": self.master,
             "spark.driver.memory": self.driver_memory,
             "spark.sql.warehouse.dir": str(self.warehouse / "tables"),
             "spark.hadoop.javax.jdo.option.ConnectionURL": (
@@ -80,6 +85,7 @@ class ThriftServer:
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.shuffle.partitions": os.environ.get("STEDI_SHUFFLE_PARTITIONS", "4"),
             "spark.ui.enabled": "false",
+            **self.spark_conf,
         }
         command = [str(self.spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS, "--name", "stedi-thrift"]
         for key, value in settings.items():
@@ -92,18 +98,12 @@ class ThriftServer:
 
     def running_pid(self) -> int | None:
         """The pid of the server this warehouse recorded, if that process is still a Thrift server."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-            os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError):
-            return None
-        # A stale pid file may name a pid the system has since given to another process.
-        return pid if THRIFT_SERVER_CLASS in _command_line(pid) else None
+        return recorded_pid(self.pid_file, THRIFT_SERVER_CLASS)
 
     def running_port(self, pid: int) -> int:
         """The port the running server `pid` was started on (this server's port if unknown)."""
         prefix = "hive.server2.thrift.port="
-        ports = [argument.removeprefix(prefix) for argument in _command_line(pid) if argument.startswith(prefix)]
+        ports = [argument.removeprefix(prefix) for argument in command_line(pid) if argument.startswith(prefix)]
         return int(ports[-1]) if ports and ports[-1].isdigit() else self.port
 
     def port_answers(self) -> bool:
@@ -112,16 +112,7 @@ class ThriftServer:
             return probe.connect_ex((self.host, self.port)) == 0
 
     def port_taken(self) -> bool:
-        """Whether something listens on the port, or holds it so that the server could not bind it."""
-        if self.port_answers():
-            return True
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the JVM binds
-            try:
-                probe.bind((self.host, self.port))
-            except OSError:
-                return True
-        return False
+        return port_taken(self.host, self.port)
 
     def start(self, timeout_seconds: float = 240) -> int:
         """Start the server and wait until its port answers; return its pid."""
@@ -134,6 +125,16 @@ class ThriftServer:
                 f"port {self.host}:{self.port} is already in use; stop what listens there or set STEDI_THRIFT_PORT"
             )
         check_java()
+        process = self.launch()
+        try:
+            self.wait_until_answering(process, timeout_seconds)
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        return process.pid
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the server process and record its pid, without waiting for it to answer."""
         for folder in self.hive_folders.values():  # Hive logs an error per session when one is missing
             folder.mkdir(parents=True, exist_ok=True)
         env = {
@@ -147,6 +148,10 @@ class ThriftServer:
                 self.command(), cwd=self.warehouse, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.pid_file.write_text(f"{process.pid}\n")
+        return process
+
+    def wait_until_answering(self, process: subprocess.Popen[bytes], timeout_seconds: float) -> None:
+        """Wait until the launched server's port answers; stop it if it exits or the time runs out."""
         started = time.monotonic()
         while not self.port_answers():
             exited = process.poll() is not None
@@ -159,34 +164,16 @@ class ThriftServer:
             time.sleep(1)
         print(
             f"thrift server running (pid {process.pid}) on {self.host}:{self.port} after "
-            f"{time.monotonic() - started:.0f} s, warehouse {self.warehouse}"
+            f"{time.monotonic() - started:.0f} s, master {self.master}, warehouse {self.warehouse}"
         )
-        return process.pid
 
     def stop(self, timeout_seconds: float = 60) -> None:
         """Stop the recorded server and its children; nothing to do when none runs."""
         pid = self.running_pid()
         if pid is not None:
-            os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout_seconds
-            while self._alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.5)
-            if self._alive(pid):
-                os.killpg(pid, signal.SIGKILL)
+            stop_group(pid, timeout_seconds)
             print(f"thrift server stopped (pid {pid})")
         self.pid_file.unlink(missing_ok=True)
-
-    @staticmethod
-    def _alive(pid: int) -> bool:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return False
-        try:  # reap it if it is our own child, so it does not linger as a zombie
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        return Path(f"/proc/{pid}").exists() and "Z" not in _process_state(pid)
 
     def log_tail(self, lines: int = 5) -> str:
         try:
@@ -196,15 +183,16 @@ class ThriftServer:
         return " | ".join(line.strip() for line in tail)
 
 
-def _command_line(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def _process_state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return "Z"
+def port_taken(host: str, port: int) -> bool:
+    """Whether something listens on the port, or holds it so that a server could not bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        if probe.connect_ex((host, port)) == 0:
+            return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the JVM binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False

@@ -33,7 +33,7 @@ DBT_ARGS ?=
 # `make test`, and dbt advises against them in production builds.
 MAIN_JOB := build --exclude-resource-type unit_test
 
-.PHONY: help install bench build build-thrift build-athena athena-check infra-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
+.PHONY: help install bench build build-thrift build-cluster build-athena athena-check infra-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
 
 # Starts each build's recipe line, in the shell that then runs dbt: the build's secrets read from
 # AWS Secrets Manager where <VARIABLE>_SECRET_ID names them (nothing is written to disk), then
@@ -90,6 +90,18 @@ build-thrift: $(INSTALLED) demo-data profiles
 	  $(STEDI) thrift start --warehouse $(THRIFT_WAREHOUSE); \
 	  trap '$(STEDI) thrift stop --warehouse $(THRIFT_WAREHOUSE)' EXIT; \
 	  $(DBT) $(MAIN_JOB) --target thrift $(DBT_ARGS)
+
+## build-cluster: start a Spark standalone master, two workers and a Thrift server on them (127.0.0.1, ports
+## from STEDI_CLUSTER_PORT), `dbt build --target thrift`, show the tasks per worker, stop them (also on failure)
+CLUSTER_DIR := $(STEDI_WAREHOUSE_DIR)/cluster
+build-cluster: $(INSTALLED) demo-data profiles
+	@case "$(STEDI_LANDING_PATH)" in /*|*://*) ;; \
+	  *) echo "build-cluster: STEDI_LANDING_PATH=$(STEDI_LANDING_PATH) is relative; the executors read it from their own folders: give an absolute path" >&2; exit 2;; esac
+	$(SECRETS_AND_PREFLIGHT) thrift; \
+	  trap '$(STEDI) cluster stop --dir $(CLUSTER_DIR)' EXIT; \
+	  $(STEDI) cluster start --dir $(CLUSTER_DIR); \
+	  $(DBT) $(MAIN_JOB) --target thrift $(DBT_ARGS); \
+	  $(STEDI) cluster status --dir $(CLUSTER_DIR)
 
 ## docs: build, then generate the docs site with its catalog into target/ (index.html, static_index.html)
 docs: build

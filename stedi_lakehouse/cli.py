@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from stedi_lakehouse.cluster import LocalCluster
 from stedi_lakehouse.paths import PROJECT_DIR
 from stedi_lakehouse.preflight import PreflightError, check_java, check_landing, check_secrets
 from stedi_lakehouse.thrift import ThriftServer
@@ -84,6 +85,30 @@ def _thrift_start(args: argparse.Namespace) -> None:
 
 def _thrift_stop(args: argparse.Namespace) -> None:
     _thrift_server(args).stop()
+
+
+def _cluster(args: argparse.Namespace) -> LocalCluster:
+    warehouse = Path(os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse"))
+    return LocalCluster(
+        folder=Path(args.dir or warehouse / "cluster").resolve(),
+        port=args.port or int(os.environ.get("STEDI_CLUSTER_PORT", "7077")),
+        thrift_port=args.thrift_port or int(os.environ.get("STEDI_THRIFT_PORT", "10000")),
+        executor_memory=os.environ.get("STEDI_EXECUTOR_MEMORY", "1g"),
+        driver_memory=os.environ.get("STEDI_DRIVER_MEMORY", "2g"),
+        timeout_seconds=args.timeout,
+    )
+
+
+def _cluster_start(args: argparse.Namespace) -> None:
+    _cluster(args).start()
+
+
+def _cluster_stop(args: argparse.Namespace) -> None:
+    _cluster(args).stop()
+
+
+def _cluster_status(args: argparse.Namespace) -> None:
+    print("\n".join(_cluster(args).status()))
 
 
 def _athena_check(args: argparse.Namespace) -> None:
@@ -195,6 +220,22 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--port", type=int, help="port on 127.0.0.1 (default: $STEDI_THRIFT_PORT or 10000)")
         command.set_defaults(handler=handler)
 
+    cluster = commands.add_parser(
+        "cluster", help="a Spark standalone master, two workers and a Thrift server on them, on 127.0.0.1"
+    )
+    cluster_commands = cluster.add_subparsers(dest="action", required=True)
+    for action, handler in (("start", _cluster_start), ("stop", _cluster_stop), ("status", _cluster_status)):
+        command = cluster_commands.add_parser(action)
+        command.add_argument("--dir", help="its work, logs, pids, tables and metastore (default: $STEDI_WAREHOUSE_DIR/cluster)")
+        command.add_argument(
+            "--port",
+            type=int,
+            help="the master's port; the workers, web UIs and driver take the next ones (default: $STEDI_CLUSTER_PORT or 7077)",
+        )
+        command.add_argument("--thrift-port", type=int, help="the Thrift server's port (default: $STEDI_THRIFT_PORT or 10000)")
+        command.add_argument("--timeout", type=float, default=120, help="seconds to wait for each daemon (default 120)")
+        command.set_defaults(handler=handler)
+
     return parser
 
 
@@ -206,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PreflightError as error:
         print(f"stedi {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl+C: a start command has stopped what it started on its way out
+        print(f"stedi {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -4,6 +4,7 @@ own, a Thrift server submitted to the master) gives the same tables as the embed
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -103,7 +104,7 @@ def cluster_run(demo_landing: Path, demo_build: Path, tmp_path_factory: pytest.T
         )
         seconds["build"] = time.monotonic() - started - seconds["start"]
         master_state, tasks, status = cluster.master_state() or {}, cluster.tasks_per_worker(), cluster.status()
-        listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=False).stdout
+        listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=False).stdout if shutil.which("ss") else ""
         processes = cluster_processes(cluster.folder)
         cpu = cpu_seconds(processes)
     finally:
@@ -146,6 +147,8 @@ def test_tasks_ran_on_executors_of_both_workers(cluster_run: ClusterRun) -> None
 
 
 def test_every_process_binds_loopback_only(cluster_run: ClusterRun) -> None:
+    if not cluster_run.listening:
+        pytest.skip("ss is not available")
     ports = {str(port) for port in cluster_run.cluster.ports().values()}
     addresses = {}
     for line in cluster_run.listening.splitlines():
@@ -184,6 +187,8 @@ def test_cluster_files_stay_in_its_folder(cluster_run: ClusterRun) -> None:
 def test_taken_port_is_one_clear_line(tmp_path: Path) -> None:
     first = free_ports()
     with socket.socket() as occupant:
+        # As a server binds: a port that a stopped cluster's connections leave in TIME_WAIT is free.
+        occupant.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         occupant.bind(("127.0.0.1", first + 1))
         occupant.listen()
         result = subprocess.run(

@@ -91,8 +91,8 @@ build-thrift: $(INSTALLED) demo-data profiles
 	  trap '$(STEDI) thrift stop --warehouse $(THRIFT_WAREHOUSE)' EXIT; \
 	  $(DBT) $(MAIN_JOB) --target thrift $(DBT_ARGS)
 
-## build-cluster: start a Spark standalone master, two workers and a Thrift server on them (127.0.0.1, ports
-## from STEDI_CLUSTER_PORT), `dbt build --target thrift`, show the tasks per worker, stop them (also on failure)
+## build-cluster: start a Spark standalone master, two workers and a Thrift server on them, `dbt build --target thrift`, stop all
+## (127.0.0.1, ports from STEDI_CLUSTER_PORT; shows the tasks each worker ran; stops them also on failure or Ctrl+C)
 CLUSTER_DIR := $(STEDI_WAREHOUSE_DIR)/cluster
 build-cluster: $(INSTALLED) demo-data profiles
 	@case "$(STEDI_LANDING_PATH)" in /*|*://*) ;; \

@@ -2,36 +2,111 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from stedi_lakehouse.demo_marker import why_not_demo_data
+from stedi_lakehouse.landing import (
+    LandingRootError,
+    holds_a_record,
+    is_data_file,
+    is_hidden,
+    resolve_landing_root,
+    walk_zone,
+    zone_folder,
+)
 from stedi_lakehouse.paths import LANDING_ZONES, PROJECT_DIR
 
 MINIMUM_JAVA = 17
+EXPECTED = f"{', '.join(f'{zone}/landing/' for zone in LANDING_ZONES)} holding *.json or *.json.gz files (at any depth)"
 
 
 class PreflightError(Exception):
     """A problem the user can fix; its message is the one line to show."""
 
 
-def check_landing(landing_path: str) -> None:
-    """Fail unless every landing zone folder under landing_path holds at least one .json file."""
-    if landing_path.startswith("s3://"):
-        return  # checked by Athena itself; there is no local folder to look at
-    root = Path(landing_path)
-    expected = ", ".join(f"{zone}/landing/*.json" for zone in LANDING_ZONES)
-    if not root.is_dir():
-        raise PreflightError(
-            f"STEDI_LANDING_PATH={landing_path}: no such folder; expected a landing zone with {expected}"
-        )
-    empty = [zone for zone in LANDING_ZONES if not any((root / zone / "landing").glob("*.json"))]
-    if empty:
-        missing = ", ".join(f"{root / zone / 'landing'}/*.json" for zone in empty)
-        raise PreflightError(
-            f"STEDI_LANDING_PATH={landing_path}: no landing files at {missing}; expected {expected}"
-        )
+def landing_root(value: str | None, cwd: Path | None = None) -> str:
+    """The absolute landing root a build reads, from STEDI_LANDING_PATH (relative to `cwd`)."""
+    if not value:
+        raise PreflightError("STEDI_LANDING_PATH is not set: point it at a landing zone folder or s3:// prefix")
+    try:
+        return resolve_landing_root(value, cwd)
+    except LandingRootError as error:
+        raise PreflightError(str(error)) from None
+
+
+def check_landing(root: str) -> str:
+    """Fail unless every landing zone under `root` holds a record; else a one-line summary.
+
+    A zone folder that is missing, empty, or holds only empty files (0 bytes, blank lines, an
+    empty gzip) stops the build here, before Spark starts, naming the zone and its folder.
+    """
+    if root.startswith("s3://"):
+        return _check_s3_landing(root)
+    if "://" in root:
+        return f"landing {root}: not checked here (read by the engine at that URI)"
+    if not Path(root).is_dir():
+        raise PreflightError(f"STEDI_LANDING_PATH={root}: no such folder; expected {EXPECTED}")
+    summaries, problems, skipped = [], [], 0
+    for zone in LANDING_ZONES:
+        folder = Path(zone_folder(root, zone))
+        files = list(walk_zone(Path(root), zone))
+        data = [(path, file) for path, file in files if file.is_data]
+        skipped += len(files) - len(data)
+        if not folder.is_dir():
+            problems.append(f"landing zone {zone} has no records ({folder}: no such folder)")
+        elif not any(file.size and _holds_a_record(path, root) for path, file in data):
+            found = f"{len(data)} .json/.json.gz files, all empty" if data else "no .json or .json.gz file"
+            problems.append(f"landing zone {zone} has no records ({folder}: {found})")
+        else:
+            summaries.append(_count(zone, len(data), "file"))
+    if problems:
+        raise PreflightError(f"STEDI_LANDING_PATH={root}: {'; '.join(problems)}; expected {EXPECTED}")
+    not_read = f"; {_count('not read as data:', skipped, 'other file')}" if skipped else ""
+    return f"landing {root}: {', '.join(summaries)}{not_read}"
+
+
+def _count(label: str, number: int, noun: str) -> str:
+    return f"{label} {number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _holds_a_record(path: Path, root: str) -> bool:
+    try:
+        return holds_a_record(path)
+    except (OSError, EOFError) as error:
+        raise PreflightError(f"{path}: not a readable gzip file ({error}); remove or replace it under {root}") from None
+
+
+def _check_s3_landing(root: str) -> str:
+    """List each zone's prefix: it must hold a non-empty data object (reading them is the engine's job)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, prefix = root.removeprefix("s3://").partition("/")
+    client = boto3.client("s3", endpoint_url=os.environ.get("STEDI_S3_ENDPOINT_URL") or None)
+    summaries, problems = [], []
+    for zone in LANDING_ZONES:
+        zone_prefix = f"{prefix.strip('/')}/{zone}/landing/".lstrip("/")
+        try:
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=zone_prefix)
+            keys = [item for page in pages for item in page.get("Contents", [])]
+        except (BotoCoreError, ClientError) as error:
+            raise PreflightError(f"STEDI_LANDING_PATH={root}: cannot list s3://{bucket}/{zone_prefix}: {error}") from None
+        data = [
+            item for item in keys
+            if item["Size"] > 0
+            and not any(is_hidden(part) for part in item["Key"][len(zone_prefix):].split("/"))
+            and is_data_file(item["Key"])
+        ]
+        if data:
+            summaries.append(_count(zone, len(data), "object"))
+        else:
+            problems.append(f"landing zone {zone} has no records (s3://{bucket}/{zone_prefix}: no non-empty .json or .json.gz object)")
+    if problems:
+        raise PreflightError(f"STEDI_LANDING_PATH={root}: {'; '.join(problems)}")
+    return f"landing {root}: {', '.join(summaries)}"
 
 
 def java_major_version(java: str) -> int:

@@ -14,20 +14,31 @@ DEV_INSTALLED := $(VENV)/.installed-dev
 INFRA_VENV := $(CURDIR)/.venv-infra
 INFRA_INSTALLED := $(INFRA_VENV)/.installed
 
+# The landing root every step reads, made absolute once here so that the preflight and the build
+# see the same folder: a relative path is relative to the folder make runs in, file:///data is
+# /data, s3:// and other URIs stay as given (`stedi` resolves it the same way when run directly).
 # Without STEDI_LANDING_PATH the build runs on demo data generated here.
 DEMO_LANDING := $(CURDIR)/demo_landing
-ifeq ($(strip $(STEDI_LANDING_PATH)),)
-export STEDI_LANDING_PATH := $(DEMO_LANDING)
+override STEDI_LANDING_PATH := $(strip $(STEDI_LANDING_PATH))
+ifeq ($(STEDI_LANDING_PATH),)
+override STEDI_LANDING_PATH := $(DEMO_LANDING)
 USE_DEMO_DATA := 1
+else ifneq ($(filter file:///%,$(STEDI_LANDING_PATH)),)
+override STEDI_LANDING_PATH := $(patsubst file://%,%,$(STEDI_LANDING_PATH))
+else ifeq ($(findstring ://,$(STEDI_LANDING_PATH)),)
+override STEDI_LANDING_PATH := $(abspath $(STEDI_LANDING_PATH))
 endif
+export STEDI_LANDING_PATH
 
 export STEDI_WAREHOUSE_DIR ?= $(CURDIR)/warehouse
 export DBT_PROFILES_DIR := $(CURDIR)/.dbt
 export SPARK_CONF_DIR := $(CURDIR)/spark
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-DBT := $(BIN)/dbt
 STEDI := $(BIN)/stedi
+# Every dbt command that opens the warehouse goes through `stedi dbt`: one at a time per warehouse,
+# the JVM's boilerplate left out, Ctrl+C stopping dbt and Spark in one line.
+DBT := $(STEDI) dbt
 DBT_ARGS ?=
 # The main job leaves out dbt's unit tests (fixed rows through the SQL logic): they run in
 # `make test`, and dbt advises against them in production builds.
@@ -113,7 +124,7 @@ docs: build
 PORT ?= 8080
 docs-serve: profiles
 	@test -f "$${DBT_TARGET_PATH:-target}/index.html" || { echo "no docs site in $${DBT_TARGET_PATH:-target}/: run 'make docs' first" >&2; exit 2; }
-	$(DBT) docs serve --target local --host 127.0.0.1 --port $(PORT) --no-browser
+	$(BIN)/dbt docs serve --target local --host 127.0.0.1 --port $(PORT) --no-browser
 
 ## chromium: Debian's headless Chromium, for the docs site test
 chromium:
@@ -178,6 +189,7 @@ lock:
 clean:
 	rm -rf $(STEDI_WAREHOUSE_DIR) $(DEMO_LANDING) target logs dbt_packages
 
-## record-counts: rows per landing, trusted and curated table (after a build)
-record-counts: preflight profiles
+## record-counts: rows per landing, staging, trusted and curated table and malformed lines per landing file (after a build; reads STEDI_LANDING_PATH, generates nothing)
+record-counts: $(INSTALLED) profiles
+	@$(STEDI) preflight --landing-only
 	$(DBT) run-operation record_counts --target local

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stedi_lakehouse.cluster import LocalCluster
 from stedi_lakehouse.paths import PROJECT_DIR
-from stedi_lakehouse.preflight import PreflightError, check_java, check_landing, check_secrets
+from stedi_lakehouse.preflight import PreflightError, check_java, check_landing, check_secrets, landing_root
 from stedi_lakehouse.thrift import ThriftServer
 
 
@@ -23,22 +23,31 @@ def _preflight(args: argparse.Namespace) -> None:
     from stedi_lakehouse.build_secrets import SECRET_VARIABLES, resolve_secrets
 
     target = args.target or os.environ.get("STEDI_TARGET") or "local"
+    landing = landing_root(args.landing or os.environ.get("STEDI_LANDING_PATH"))
+    if args.landing_only:  # a command that reads the landing zone and builds nothing
+        print(f"stedi preflight: {check_landing(landing)}")
+        return
     if not args.skip_java and target != "athena":  # Athena runs no Spark here
         check_java()
-    landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
-    if not landing:
-        raise PreflightError("STEDI_LANDING_PATH is not set: point it at a landing zone folder or s3:// prefix")
     if target == "athena" and not landing.startswith("s3://"):
         raise PreflightError(
             f"STEDI_LANDING_PATH={landing} is not an s3:// landing prefix: Athena reads the landing zone from S3 "
             f"(upload it with `stedi upload-landing {landing} s3://bucket/prefix`)"
         )
-    check_landing(landing)
+    print(f"stedi preflight: {check_landing(landing)}")
     secrets = {variable: os.environ.get(variable, "") for variable in SECRET_VARIABLES}
     secrets.update(resolve_secrets(os.environ))  # those named by <VARIABLE>_SECRET_ID only
     note = check_secrets(target, landing, secrets, require_erasure_key=args.require_erasure_key)
     if note:
         print(f"preflight: {note}")
+
+
+def _dbt(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.dbt_run import run
+
+    status = run(args.dbt_args)
+    if status:
+        sys.exit(status)
 
 
 def _secrets_env(args: argparse.Namespace) -> None:
@@ -170,7 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--require-erasure-key", action="store_true",
         help="require STEDI_ERASURE_KEY even without erasure requests in seeds/erasure_requests.csv",
     )
+    preflight.add_argument("--landing-only", action="store_true", help="check the landing zone only (a command that builds nothing)")
     preflight.set_defaults(handler=_preflight)
+
+    dbt = commands.add_parser(
+        "dbt", help="run dbt under the warehouse lock, quietly, stopping dbt and Spark on Ctrl+C",
+        description="dbt ARGS with the landing root resolved, one command at a time per warehouse ($STEDI_WAREHOUSE_DIR)",
+    )
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments, e.g. build --target local")
+    dbt.set_defaults(handler=_dbt)
 
     secrets = commands.add_parser("secrets", help="the build's secrets from AWS Secrets Manager")
     secrets_commands = secrets.add_subparsers(dest="action", required=True)

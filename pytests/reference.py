@@ -4,6 +4,7 @@ build. Written for clarity, not speed; it shares no code with the models or the 
 from __future__ import annotations
 
 import collections
+import gzip
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -36,10 +37,23 @@ Record = dict[str, Any]
 Row = tuple[Any, ...]
 
 
+def _landing_files(landing_root: Path, zone: str) -> list[Path]:
+    """The zone's deliveries: *.json and *.json.gz files at any depth, none under a name
+    starting with _ or . (the Hadoop convention for hidden files)."""
+    folder = landing_root / zone / "landing"
+    return sorted(
+        path for path in folder.rglob("*")
+        if path.is_file()
+        and path.name.endswith((".json", ".json.gz"))
+        and not any(part.startswith(("_", ".")) for part in path.relative_to(folder).parts)
+    )
+
+
 def _lines(landing_root: Path, zone: str) -> Iterator[str]:
     """Every non-blank line of the zone's landing files."""
-    for path in sorted((landing_root / zone / "landing").glob("*.json")):
-        with path.open(encoding="utf-8") as lines:
+    for path in _landing_files(landing_root, zone):
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as lines:
             for line in lines:
                 if line.strip():
                     yield line

@@ -106,11 +106,11 @@ def test_incremental_builds_follow_new_files_and_consent_changes(demo_landing: P
 def test_a_rerun_with_nothing_new_changes_nothing(demo_build: Path, demo_landing: Path) -> None:
     """A build with no new landing file rewrites no partition and stages nothing again."""
     before = {table: partition_files(demo_build, table) for table in READING_TABLES}
-    staged = read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file_path", "loaded_at"])
+    staged = read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file", "loaded_at"])
     result = run_dbt(["build"], landing=demo_landing, warehouse=demo_build)
     assert START_OVER not in result.stdout
     assert {table: partition_files(demo_build, table) for table in READING_TABLES} == before
-    assert read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file_path", "loaded_at"]) == staged
+    assert read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file", "loaded_at"]) == staged
 
 
 def test_a_table_from_before_incremental_builds_asks_for_a_full_refresh(tmp_path: Path) -> None:

@@ -1,16 +1,20 @@
 {#
     (Re)creates every landing source that declares an `external` block (the
     shape dbt-external-tables uses) as a table over its landing files, so that
-    `select * from customer_landing` works on every target. Runs on-run-start
-    and as `dbt run-operation create_landing_tables`.
+    `select * from customer_landing` works on every target; then the file
+    listings (`<table>_files`), which Athena builds over the landing tables.
+    Runs on-run-start, and as `dbt run-operation create_landing_tables`.
 #}
 {% macro create_landing_tables() %}
+    {%- do landing_root() -%}
     {#- `dbt compile` renders SQL and changes nothing: no DDL, and no connection
         (an offline `dbt compile --target athena` must not reach AWS). -#}
     {%- if execute and flags.WHICH == 'compile' -%}
         {%- do log("dbt compile: landing tables are not (re)created", info=false) -%}
     {%- elif execute -%}
-        {%- for landing_source in graph.sources.values() if landing_source.external and landing_source.external.location -%}
+        {%- set landing_sources = graph.sources.values() | selectattr('external') | selectattr('external.location') | list -%}
+        {%- set listings = landing_sources | selectattr('external.file_format', 'equalto', 'binaryFile') | list -%}
+        {%- for landing_source in landing_sources | rejectattr('external.file_format', 'equalto', 'binaryFile') | list + listings -%}
             {%- set relation = api.Relation.create(
                 database=landing_source.database,
                 schema=landing_source.schema,
@@ -73,10 +77,16 @@
     object, a word): the record is then malformed on both engines (rule R0).
     A typed SerDe column would instead fail the whole query on such a value
     (HIVE_BAD_DATA) or, with use.null.for.invalid.data, keep the record.
-    `_landing_file_path` carries the "$path" pseudo-column through the view.
+    `_landing_file_path` and `_landing_file_modified_at` carry the "$path" and
+    "$file_modified_time" pseudo-columns through the view, which keeps the
+    records of objects named *.json or *.json.gz: Athena reads every object
+    under the location, a README.txt too.
 #}
 {% macro athena__landing_table_ddl(relation, landing_source) %}
     {%- set external = landing_source.external -%}
+    {%- if external.file_format == 'binaryFile' -%}
+        {{- return(athena__landing_listing_ddl(relation, external.files_of)) -}}
+    {%- endif -%}
     {%- set corrupt_record_column = (external.options or {}).get('columnNameOfCorruptRecord') -%}
     {%- set json_relation = relation.incorporate(path={'identifier': relation.identifier ~ '_json'}) -%}
     {%- set location = external.location if external.location.endswith('/') else external.location ~ '/' -%}
@@ -110,6 +120,7 @@
         {%- do view_columns.append(value ~ " as " ~ adapter.quote(column.name | lower)) -%}
     {%- endfor -%}
     {%- do view_columns.append('"$path" as _landing_file_path') -%}
+    {%- do view_columns.append('"$file_modified_time" as _landing_file_modified_at') -%}
     {%- set create_json_table -%}
         create external table {{ json_relation.render_hive() }} (
             {{ string_columns | join(',\n            ') }}
@@ -129,6 +140,7 @@
         select
             {{ view_columns | join(',\n            ') }}
         from {{ json_relation }}
+        where {{ is_landing_data_file('"$path"') }}
     {%- endset -%}
     {{- return(["drop table if exists " ~ json_relation.render_hive(), create_json_table, create_view]) -}}
 {% endmacro %}
@@ -160,4 +172,26 @@
             ~ ": the Athena landing view types string, bigint, int and double only"
         ) -}}
     {%- endif -%}
+{% endmacro %}
+
+
+{#
+    Athena version of a file listing (`<table>_files`, Spark's binaryFile
+    source): a view of the distinct objects the landing table's SerDe table
+    reads, with the columns of Spark's listing (the time, which Athena gives in
+    UTC, without its zone: Parquet tables cannot store one). Athena has no SQL that lists objects
+    without reading them, so querying it scans the landing zone.
+    A 0-byte object yields no row, so it is not listed, as on Spark.
+#}
+{% macro athena__landing_listing_ddl(relation, landing_table) %}
+    {%- set json_relation = relation.incorporate(path={'identifier': landing_table ~ '_json'}) -%}
+    {%- set create_view -%}
+        create or replace view {{ relation }} as
+        select distinct
+            "$path" as path,
+            cast("$file_modified_time" as timestamp) as modificationtime,
+            "$file_size" as length
+        from {{ json_relation }}
+    {%- endset -%}
+    {{- return([create_view]) -}}
 {% endmacro %}

@@ -1,13 +1,14 @@
+-- depends_on: {{ source('landing', 'accelerometer_landing_files') }}
 with
 
 source as (
 
     select
         *,
-        {{ landing_file_path() }} as landing_file_path,
+        {{ landing_record_file() }} as landing_file,
         {{ landing_record_is_malformed('accelerometer_landing') }} as is_malformed
     from {{ source('landing', 'accelerometer_landing') }}
-    where {{ is_unstaged_landing_file(landing_file_path()) }}
+    where {{ is_unstaged_landing_file('accelerometer_landing') }}
 
 ),
 
@@ -21,7 +22,7 @@ renamed as (
         y,
         z,
         {{ epoch_ms_to_timestamp(adapter.quote('timestamp')) }} as recorded_at,
-        landing_file_path,
+        landing_file,
         is_malformed,
         {{ run_started_timestamp() }} as loaded_at
 

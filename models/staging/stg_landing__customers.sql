@@ -1,13 +1,14 @@
+-- depends_on: {{ source('landing', 'customer_landing_files') }}
 with
 
 source as (
 
     select
         *,
-        {{ landing_file_path() }} as landing_file_path,
+        {{ landing_record_file() }} as landing_file,
         {{ landing_record_is_malformed('customer_landing') }} as is_malformed
     from {{ source('landing', 'customer_landing') }}
-    where {{ is_unstaged_landing_file(landing_file_path()) }}
+    where {{ is_unstaged_landing_file('customer_landing') }}
 
 ),
 
@@ -30,7 +31,7 @@ renamed as (
         {{ epoch_ms_to_timestamp('sharewithresearchasofdate') }} as research_consent_at,
         {{ epoch_ms_to_timestamp('sharewithpublicasofdate') }} as public_consent_at,
         {{ epoch_ms_to_timestamp('sharewithfriendsasofdate') }} as friends_consent_at,
-        landing_file_path,
+        landing_file,
         is_malformed,
         {{ run_started_timestamp() }} as loaded_at
 

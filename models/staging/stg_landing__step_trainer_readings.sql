@@ -1,13 +1,14 @@
+-- depends_on: {{ source('landing', 'step_trainer_landing_files') }}
 with
 
 source as (
 
     select
         *,
-        {{ landing_file_path() }} as landing_file_path,
+        {{ landing_record_file() }} as landing_file,
         {{ landing_record_is_malformed('step_trainer_landing') }} as is_malformed
     from {{ source('landing', 'step_trainer_landing') }}
-    where {{ is_unstaged_landing_file(landing_file_path()) }}
+    where {{ is_unstaged_landing_file('step_trainer_landing') }}
 
 ),
 
@@ -18,7 +19,7 @@ renamed as (
         serialnumber,
         distancefromobject,
         {{ epoch_ms_to_timestamp('sensorreadingtime') }} as sensor_reading_at,
-        landing_file_path,
+        landing_file,
         is_malformed,
         {{ run_started_timestamp() }} as loaded_at
 

@@ -40,6 +40,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from stedi_lakehouse.landing import walk_folder
 from stedi_lakehouse.paths import PROJECT_DIR
 from stedi_lakehouse.checks.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
 
@@ -200,17 +201,20 @@ def _create_external_table(db: duckdb.DuckDBPyConnection, ddl: exp.Create, landi
     folder = _landing_folder(location, landing_uri, landing_root)
     table = _table_name(schema.this)
     definition = ", ".join(f'"{column}" varchar' for column in columns)
-    db.execute(f'create table {table} ({definition}, "$path" varchar)')
+    db.execute(f'create table {table} ({definition}, "$path" varchar, "$file_size" bigint, "$file_modified_time" timestamptz)')
     rows = []
-    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if path.is_file() and not path.name.startswith(("_", ".")):  # as Athena and Spark skip them
-            s3_path = f"{location.rstrip('/')}/{path.name}"
-            try:
-                rows += [(*read_line(line, columns, options), s3_path) for line in read_lines(path)]
-            except MalformedJson as error:
-                raise AthenaCheckError(f"{s3_path}: a malformed line fails every query of {table}: {error}") from None
+    # Athena reads every object under the location, at any depth, but hidden ones (a name
+    # starting with _ or .); the landing view then keeps *.json and *.json.gz objects
+    for path in walk_folder(folder) if folder.is_dir() else []:
+        s3_path = f"{location.rstrip('/')}/{path.relative_to(folder).as_posix()}"
+        status = path.stat()
+        modified = datetime.datetime.fromtimestamp(status.st_mtime_ns // 1_000_000 / 1000, tz=datetime.timezone.utc)
+        try:
+            rows += [(*read_line(line, columns, options), s3_path, status.st_size, modified) for line in read_lines(path)]
+        except MalformedJson as error:
+            raise AthenaCheckError(f"{s3_path}: a malformed line fails every query of {table}: {error}") from None
     if rows:
-        db.executemany(f"insert into {table} values ({', '.join('?' * (len(columns) + 1))})", rows)
+        db.executemany(f"insert into {table} values ({', '.join('?' * (len(columns) + 3))})", rows)
     return len(rows)
 
 
@@ -363,6 +367,7 @@ def run_check(landing_root: Path, spark_tables_dir: Path, project_dir: Path = PR
         manifest, ddl = compile_for_athena(Path(scratch), project_dir)
     landing_ddl = _check_parses(manifest, ddl, report)
     db = duckdb.connect()
+    db.execute("set TimeZone = 'UTC'")  # Athena's session zone, in which "$file_modified_time" is given
     db.execute(f"attach ':memory:' as {CATALOG}")
     schemas = {node["schema"] for node in [*manifest["nodes"].values(), *manifest["sources"].values()] if node.get("schema")}
     for schema in sorted(schemas):

@@ -9,6 +9,7 @@ first value), so a line reads here as it reads on Athena, not as Python's json m
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -297,8 +298,10 @@ def read_line(line: str, columns: Sequence[str], options: SerdeOptions) -> tuple
 
 def read_lines(path: Path) -> Iterator[str]:
     """The lines of a text file as Hadoop's line reader splits them (LF, CR or CRLF); every
-    line counts, an empty one too, but not the end of the last line."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    line counts, an empty one too, but not the end of the last line. A `.gz` file is
+    gunzipped first, as Hadoop picks its codec by the name's extension."""
+    data = path.read_bytes()
+    text = (gzip.decompress(data) if path.name.endswith(".gz") else data).decode("utf-8", errors="replace")
     lines = LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()

@@ -54,7 +54,7 @@ def _engine(target: str, env: dict[str, str]) -> str:
         return "Athena"
     if target == "thrift":
         return f"the Spark Thrift server at {env.get('STEDI_THRIFT_HOST', '127.0.0.1')}:{env.get('STEDI_THRIFT_PORT', '10000')}"
-    return "the embedded Spark (10-30 s before the first model)"
+    return "the embedded Spark (about 20 s before the first model on an idle laptop)"
 
 
 def _forward(stream: TextIO, out: TextIO, stopped: threading.Event) -> None:

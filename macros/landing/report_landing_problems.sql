@@ -12,7 +12,7 @@
     {%- set messages = {
         'landing_lines_are_well_formed': 'malformed lines skipped (rule R0) in {landing_file}: {malformed_lines}',
         'landing_files_are_data_files': 'not read as data (only *.json and *.json.gz are): {landing_file}',
-        'landing_files_are_staged': 'delivered before the build started but not staged: {landing_file} (the next build stages it)',
+        'landing_files_are_staged': 'not staged: {landing_file} (modified before this build started; the next build stages it)',
         'landing_zones_have_records': 'landing zone {zone} has no records under {location}',
     } -%}
     {%- for result in results

@@ -19,7 +19,7 @@ with
 
     select
         '{{ zone }}' as zone,
-        path as file_path,
+        {{ adapter.quote('path') }} as file_path,
         modificationtime as file_modified_at,
         {{ adapter.quote('length') }} as file_size
     from {{ source('landing', landing_table ~ '_files') }}

@@ -16,6 +16,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from stedi_lakehouse.landing import walk_zone
 from stedi_lakehouse.paths import LANDING_ZONES
 from stedi_lakehouse.preflight import PreflightError
 
@@ -66,11 +67,12 @@ def upload_landing(
     endpoint_url: str | None = None,
     multipart_threshold: int = 64 * 1024 * 1024,
 ) -> UploadSummary:
-    """Upload every <zone>/landing/*.json under local_root to the s3:// destination prefix."""
+    """Upload every delivery under local_root (a *.json or *.json.gz file at any depth of a
+    <zone>/landing/ folder, not hidden) to the s3:// destination prefix, keeping its path."""
     bucket, prefix = split_s3_uri(destination)
-    files = [path for zone in LANDING_ZONES for path in sorted((local_root / zone / "landing").glob("*.json"))]
+    files = [path for zone in LANDING_ZONES for path, file in walk_zone(local_root, zone) if file.is_data]
     if not files:
-        raise UploadError(f"{local_root}: no landing files (<zone>/landing/*.json) to upload")
+        raise UploadError(f"{local_root}: no landing files (<zone>/landing/**/*.json or *.json.gz) to upload")
     client = boto3.client("s3", endpoint_url=endpoint_url)
     transfer = TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=max(multipart_threshold, 5 * 1024 * 1024))
     summary = UploadSummary()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from reference import COLUMNS
 
-from lakehouse import BIN, PROJECT_DIR, ZONE_TABLES, dbt_env, read_table
+from lakehouse import BIN, PROJECT_DIR, SUBJECT_SALT, ZONE_TABLES, dbt_env, read_table
 
 STRICT_COUNTS = {
     "customer_trusted": 482,
@@ -226,8 +226,8 @@ def feed_rebuild(
     feed: Feed, feed_build: tuple[Path, subprocess.CompletedProcess[str]], late_file: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, subprocess.CompletedProcess[str]]]:
     """The incremental build after the landing folder moved, a new file and the late file came,
-    and a staged file was corrupted in place keeping its modification time: the build passes only
-    if Spark never opens that file (the watermark prunes it from the listing)."""
+    and a staged file older than the late file was corrupted in place: the build passes only if
+    Spark never opens that file (the watermark, lowered to the late file, prunes it from the listing)."""
     warehouse, _ = feed_build
     moved = tmp_path_factory.mktemp("moved") / "landing"
     shutil.move(feed.root, moved)
@@ -238,7 +238,7 @@ def feed_rebuild(
     staged_file = moved / "accelerometer/landing/2022/06/01/part-0000.json.gz"
     original, status = staged_file.read_bytes(), staged_file.stat()
     staged_file.write_bytes(b"not gzip at all")
-    os.utime(staged_file, ns=(status.st_atime_ns, status.st_mtime_ns))
+    os.utime(staged_file, (OLD_TIME - 86_400, OLD_TIME - 86_400))
     try:
         result = stedi_dbt(["build", "--exclude-resource-type", "unit_test"], moved, warehouse)
     finally:
@@ -294,10 +294,13 @@ def test_record_counts_read_the_given_landing_path(feed: Feed, feed_rebuild: tup
     assert per_file == [f"  {path}: {count}" for path, count in sorted(feed.malformed.items())]
 
 
-def test_the_offline_athena_check_reads_the_feed_as_spark_does(feed: Feed, feed_rebuild: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_the_offline_athena_check_reads_the_feed_as_spark_does(
+    feed: Feed, feed_rebuild: tuple[Path, subprocess.CompletedProcess[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from stedi_lakehouse.checks.athena_check import run_check
 
     warehouse, _ = feed_rebuild
+    monkeypatch.setenv("STEDI_SUBJECT_SALT", SUBJECT_SALT)  # the Spark build's, so subject ids compare
     report = run_check(feed.root, warehouse / "tables" / "stedi.db")
     assert not report.failures, report
     assert set(report.matched) >= set(ZONE_TABLES)
@@ -359,3 +362,32 @@ def test_one_build_at_a_time_and_ctrl_c_stops_everything(tmp_path: Path) -> None
 
 def first_dbt_holder(warehouse: Path) -> str:
     return (warehouse / ".stedi.lock").read_text().split()[1]
+
+
+def test_upload_landing_sends_every_delivery_at_any_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`stedi upload-landing` puts on S3 what the build would read, under the same relative paths."""
+    import boto3
+
+    from stedi_lakehouse.checks.athena_check import DUMMY_AWS, empty_aws
+    from stedi_lakehouse.s3_upload import upload_landing
+
+    for name, value in DUMMY_AWS.items():
+        monkeypatch.setenv(name, value)
+    files = {
+        "customer/landing/2022/06/18/part.json": b"{}\n",
+        "accelerometer/landing/hour=01/part.json.gz": gzip.compress(b"{}\n"),
+        "step_trainer/landing/part.json": b"{}\n",
+        "step_trainer/landing/_SUCCESS": b"",
+        "step_trainer/landing/_temporary/part.json": b"{}\n",
+        "step_trainer/landing/.part.json.crc": b"x",
+        "step_trainer/landing/README.txt": b"read me\n",
+    }
+    for relative, content in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(content)
+    with empty_aws() as endpoint:
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="lake")
+        upload_landing(tmp_path, "s3://lake/feed", endpoint_url=endpoint)
+        keys = {item["Key"] for item in s3.list_objects_v2(Bucket="lake")["Contents"]}
+    assert keys == {f"feed/{relative}" for relative in list(files)[:3]}

@@ -156,8 +156,8 @@ $(INFRA_INSTALLED): requirements-infra.lock
 	$(INFRA_VENV)/bin/python -m pip install --quiet -r requirements-infra.lock
 	@touch $@
 
-## test: lint, the template checks, the offline Athena check and the pytest suite (which builds on real Spark)
-test: lint infra-check athena-check pytest
+## test: lint, the template checks and the pytest suite (which builds on real Spark and runs the offline Athena check)
+test: lint infra-check pytest
 
 ## lint: sqlfluff lint of the models and analyses
 lint: $(DEV_INSTALLED) profiles

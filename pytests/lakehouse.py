@@ -18,6 +18,7 @@ STARTER_DATA = PROJECT_DIR.parent / "shared" / "data" / "stedi-starter"
 BIN = PROJECT_DIR / ".venv" / "bin"
 SCHEMA = "stedi"
 SUBJECT_SALT = "pytest-salt"
+ERASURE_KEY = "pytest-erasure-key-0123456789abcdef"
 ZONE_TABLES = (
     "customer_trusted",
     "accelerometer_trusted",
@@ -32,6 +33,7 @@ def dbt_env(landing: Path | str, warehouse: Path, extra: Mapping[str, str] | Non
     return {
         **isolated_dbt_env(landing, warehouse),
         "STEDI_SUBJECT_SALT": SUBJECT_SALT,
+        "STEDI_ERASURE_KEY": ERASURE_KEY,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         **(extra or {}),
     }
@@ -100,6 +102,16 @@ def assert_same_tables(built: Path, reference: Path) -> None:
         rows = read_table(built, table, compared)
         assert rows, f"{built} has {table} empty"
         assert rows == read_table(reference, table, compared), table
+
+
+def write_erasure_requests(project: Path, emails: Iterable[str]) -> None:
+    """The project's erasure request file with a request per email, as `stedi erasure-request`
+    records it with the tests' key."""
+    from stedi_lakehouse.erasure.requests import record_requests
+
+    seed = project / "seeds" / "erasure_requests.csv"
+    seed.write_text("email_hmac,requested_at\n")
+    record_requests(emails, ERASURE_KEY.encode(), "2024-05-01 00:00:00", seed)
 
 
 def copy_project(destination: Path) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import DEMO_CUSTOMERS, DEMO_READINGS_PER_CUSTOMER, DEMO_SEED
 from reference import COLUMNS, email_key, expected_zones, landing_records
 
-from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, read_table, run_dbt, table_path
+from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, read_table, run_dbt, table_path, write_erasure_requests
 from stedi_lakehouse.generate import GeneratorConfig, append_batch
 
 READING_TABLES = ("accelerometer_trusted", "step_trainer_trusted", "machine_learning_curated")
@@ -87,7 +87,7 @@ def test_incremental_builds_follow_new_files_and_consent_changes(demo_landing: P
     (landing / "customer" / "landing" / "customer-consent-changes.json").write_text(
         json.dumps(later_record(revoking, latest_update, None)) + "\n" + json.dumps(later_record(consenting, latest_update, 0)) + "\n"
     )
-    (project / "seeds" / "erasure_requests.csv").write_text(f'email,requested_at\n"{erased}",2024-05-01 00:00:00\n')
+    write_erasure_requests(project, [erased])
     result = run_dbt(["build"], landing=landing, warehouse=warehouse, project_dir=project)
     assert START_OVER in result.stdout
     expected = expected_zones(landing, erasure_emails=[erased], subject_salt=SUBJECT_SALT)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reference import COLUMNS, expected_zones, malformed_line_counts
 
-from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, dbt_vars, read_table, run_dbt, table_columns
+from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, dbt_vars, read_table, run_dbt, table_columns, write_erasure_requests
 
 
 def built_tables(warehouse: Path) -> dict[str, object]:
@@ -33,9 +33,7 @@ def test_erasure_and_pre_consent_readings(demo_build: Path, demo_landing: Path, 
     curated_emails = sorted(email for (_, email, *_) in read_table(demo_build, "customer_curated", COLUMNS["customer_curated"]))
     erased = [f"  {curated_emails[0].upper()} ", curated_emails[1]]
     project = copy_project(tmp_path / "project")
-    (project / "seeds" / "erasure_requests.csv").write_text(
-        "email,requested_at\n" + "".join(f'"{email}",2024-05-01 00:00:00\n' for email in erased)
-    )
+    write_erasure_requests(project, erased)
     warehouse = tmp_path / "warehouse"
     run_dbt(
         ["build", *dbt_vars(include_pre_consent_readings=True)],

@@ -12,9 +12,10 @@ erasure_requests as (
 
 ),
 
-erased_emails as (
+requested_erasures as (
 
-    select distinct {{ normalize_email('email') }} as email_key
+    -- a request holds the keyed hash of the normalized email, never the email
+    select distinct email_hmac
     from erasure_requests
 
 ),
@@ -39,11 +40,11 @@ trusted_customers as (
         current_records.friends_consent_at
 
     from current_records
-    left join erased_emails
-        on current_records.email_key = erased_emails.email_key
+    left join requested_erasures
+        on {{ email_hmac('current_records.email_key') }} = requested_erasures.email_hmac
     where
         current_records.sharewithresearchasofdate is not null
-        and erased_emails.email_key is null
+        and requested_erasures.email_hmac is null
 
 )
 

@@ -44,7 +44,7 @@ DBT_ARGS ?=
 # `make test`, and dbt advises against them in production builds.
 MAIN_JOB := build --exclude-resource-type unit_test
 
-.PHONY: help install bench build build-thrift build-cluster build-athena athena-check infra-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts
+.PHONY: help install bench build build-thrift build-cluster build-athena athena-check infra-check docs docs-serve chromium test lint pytest demo-data preflight profiles clean lock record-counts erase
 
 # Starts each build's recipe line, in the shell that then runs dbt: the build's secrets read from
 # AWS Secrets Manager where <VARIABLE>_SECRET_ID names them (nothing is written to disk), then
@@ -113,6 +113,10 @@ build-cluster: $(INSTALLED) demo-data profiles
 	  $(STEDI) cluster start --dir $(CLUSTER_DIR); \
 	  $(DBT) $(MAIN_JOB) --target thrift $(DBT_ARGS); \
 	  $(STEDI) cluster status --dir $(CLUSTER_DIR)
+
+## erase: carry out every pending erasure request (seeds/erasure_requests.csv) on the landing zone and the local warehouses, or on S3 and Athena when STEDI_LANDING_PATH is s3://
+erase: $(INSTALLED)
+	secrets="$$($(STEDI) secrets env)"; eval "$$secrets"; $(STEDI) erase
 
 ## docs: build, then generate the docs site with its catalog into target/ (index.html, static_index.html)
 docs: build

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stedi_lakehouse.cluster import LocalCluster
+from stedi_lakehouse.erasure.requests import SEED_FILE
 from stedi_lakehouse.paths import PROJECT_DIR
 from stedi_lakehouse.preflight import PreflightError, check_java, check_landing, check_secrets, landing_root
 from stedi_lakehouse.thrift import ThriftServer
@@ -133,6 +134,7 @@ def _athena_check(args: argparse.Namespace) -> None:
             if not landing_path:
                 raise PreflightError("with --warehouse, give the landing folder it was built from (--landing or STEDI_LANDING_PATH)")
             landing, tables = Path(landing_path), Path(warehouse) / "tables" / f"{schema}.db"
+            project = PROJECT_DIR
             for folder, what in ((landing, "landing folder (--landing)"), (tables, "Spark build (--warehouse)")):
                 if not folder.is_dir():
                     raise PreflightError(f"{folder}: no {what} to check against")
@@ -140,9 +142,9 @@ def _athena_check(args: argparse.Namespace) -> None:
             check_java()  # the Spark build to compare with
             work_dir = Path(args.work_dir or Path(os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse")) / "athena-check").resolve()
             print(f"athena-check: {args.customers} generated customers and edge cases, built on Spark in {work_dir}")
-            landing, tables = prepare(work_dir, args.customers, PROJECT_DIR)
+            landing, tables, project = prepare(work_dir, args.customers, PROJECT_DIR)
             print(f"athena-check: Spark build ready after {time.monotonic() - started:.0f} s")
-        report = run_check(landing, tables)
+        report = run_check(landing, tables, project)
     except (AthenaCheckError, ScenarioError) as error:
         raise PreflightError(str(error)) from None
     print(report)
@@ -156,6 +158,85 @@ def _upload_landing(args: argparse.Namespace) -> None:
 
     endpoint = args.endpoint_url or os.environ.get("STEDI_S3_ENDPOINT_URL")
     print(upload_landing(Path(args.landing), args.destination, endpoint_url=endpoint))
+
+
+def _erasure_request(args: argparse.Namespace) -> None:
+    from stedi_lakehouse.erasure.keys import erasure_key
+    from stedi_lakehouse.erasure.requests import now, parse_time, record_requests
+
+    emails = list(args.emails)
+    if args.file:
+        try:
+            emails += [line.strip() for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+        except OSError as error:
+            raise PreflightError(f"{args.file}: cannot be read ({error.strerror})") from None
+    if not emails:
+        raise PreflightError("no email given: pass EMAIL arguments or --file with one email a line")
+    requested_at = parse_time(args.requested_at) if args.requested_at else now()
+    added, already = record_requests(emails, erasure_key(), requested_at, Path(args.seed))
+    for digest in added:
+        print(f"recorded erasure request {digest} (requested {requested_at})")
+    for digest in already:
+        print(f"already requested: {digest}")
+    print(f"{args.seed}: {len(added)} requests added; run `make erase` to carry them out")
+
+
+def _erase(args: argparse.Namespace) -> None:
+    from contextlib import ExitStack
+
+    from stedi_lakehouse.erasure.keys import erasure_key
+    from stedi_lakehouse.erasure.report import print_records
+    from stedi_lakehouse.erasure.requests import read_requests
+    from stedi_lakehouse.erasure.run import DEMO_SUBJECT_SALT, erase
+    from stedi_lakehouse.warehouse_lock import hold_warehouse
+
+    landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
+    if not landing:
+        raise PreflightError("STEDI_LANDING_PATH is not set: point it at the landing zone folder or s3:// prefix to erase from")
+    warehouse = Path(args.warehouse or os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse")).resolve()
+    subject_salt = os.environ.get("STEDI_SUBJECT_SALT", DEMO_SUBJECT_SALT)
+    with ExitStack() as held:
+        if landing.startswith("s3://"):
+            from stedi_lakehouse.erasure.sites import athena_site
+
+            held.enter_context(hold_warehouse(warehouse, "make erase"))  # builds started from here
+            schema = os.environ.get("STEDI_ATHENA_SCHEMA", os.environ.get("STEDI_SCHEMA", "stedi"))
+            site = athena_site(
+                landing,
+                os.environ.get("STEDI_ATHENA_S3_DATA_DIR", "s3://stedi-lakehouse-athena/tables/"),
+                schema,
+                os.environ.get("STEDI_ATHENA_REGION", "us-east-1"),
+            )
+        else:
+            from stedi_lakehouse.erasure.sites import local_site
+
+            thrift = warehouse / "thrift"
+            warehouses = [warehouse, *([thrift] if (thrift / "tables").is_dir() else [])]
+            for folder in warehouses:
+                held.enter_context(hold_warehouse(folder, "make erase"))
+            pid = ThriftServer(warehouse=thrift).running_pid()
+            if pid is not None:
+                raise PreflightError(
+                    f"a Thrift server (pid {pid}) serves {thrift}: stop it (`stedi thrift stop --warehouse {thrift}`), then erase"
+                )
+            site = local_site(Path(landing).resolve(), warehouses)
+        records = _with_aws_errors(lambda: erase(site, lambda: read_requests(Path(args.seed)), erasure_key, subject_salt, print), landing)
+    print_records(records, site.home.describe("log"))
+
+
+def _with_aws_errors(work: Callable[[], list[dict[str, object]]], where: str) -> list[dict[str, object]]:
+    """AWS failures as one line naming where (a local site raises none of them)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    try:
+        return work()
+    except NoCredentialsError:
+        raise PreflightError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        raise PreflightError(f"{where}: AWS refused the erase ({code}: {error}); run it again once fixed") from None
+    except BotoCoreError as error:
+        raise PreflightError(f"{where}: {error}; run it again once fixed") from None
 
 
 def _bench(args: argparse.Namespace) -> None:
@@ -222,6 +303,19 @@ def build_parser() -> argparse.ArgumentParser:
     athena.add_argument("--work-dir", help="where to generate and build (default: $STEDI_WAREHOUSE_DIR/athena-check)")
     athena.add_argument("--customers", type=int, default=100, help="generated customers (default 100)")
     athena.set_defaults(handler=_athena_check)
+
+    request = commands.add_parser("erasure-request", help="record erasure requests as keyed hashes of emails (STEDI_ERASURE_KEY)")
+    request.add_argument("emails", nargs="*", metavar="EMAIL", help="email of a person to erase (any case, spaces trimmed)")
+    request.add_argument("--file", help="a file of emails, one a line")
+    request.add_argument("--requested-at", help="when the person asked, UTC (default: now), e.g. 2024-05-01 or 2024-05-01 09:30:00")
+    request.add_argument("--seed", default=str(SEED_FILE), help="the request file (default: seeds/erasure_requests.csv)")
+    request.set_defaults(handler=_erasure_request)
+
+    erase = commands.add_parser("erase", help="carry out every pending erasure request on the landing zone and the warehouses")
+    erase.add_argument("--landing", help="landing zone folder or s3:// prefix (default: $STEDI_LANDING_PATH)")
+    erase.add_argument("--warehouse", help="local warehouse, its thrift/ folder included (default: $STEDI_WAREHOUSE_DIR)")
+    erase.add_argument("--seed", default=str(SEED_FILE), help="the request file (default: seeds/erasure_requests.csv)")
+    erase.set_defaults(handler=_erase)
 
     bench = commands.add_parser("bench", help="time the build against the seed-style jobs and at 10x and 100x scale")
     bench.add_argument("--starter", default=str(Path("..") / "shared" / "data" / "stedi-starter"))

@@ -114,7 +114,7 @@ build-cluster: $(INSTALLED) demo-data profiles
 	  $(DBT) $(MAIN_JOB) --target thrift $(DBT_ARGS); \
 	  $(STEDI) cluster status --dir $(CLUSTER_DIR)
 
-## erase: carry out every pending erasure request (seeds/erasure_requests.csv) on the landing zone and the local warehouses, or on S3 and Athena when STEDI_LANDING_PATH is s3://
+## erase: carry out every pending erasure request on the landing zone and the warehouses (S3 and Athena if STEDI_LANDING_PATH=s3://...)
 erase: $(INSTALLED)
 	secrets="$$($(STEDI) secrets env)"; eval "$$secrets"; $(STEDI) erase
 

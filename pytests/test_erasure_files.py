@@ -216,3 +216,15 @@ def test_erase_refuses_while_a_thrift_server_serves_the_warehouse(seed: Path, tm
         server.wait()
     assert result.returncode == 2
     assert result.stderr.startswith(f"stedi erase: a Thrift server (pid {server.pid}) serves {warehouse / 'thrift'}: stop it")
+
+
+def test_the_build_preflight_refuses_a_key_that_would_break_out_of_its_sql_literal(tmp_path: Path) -> None:
+    """Spark would print the statement, key included, in its parse error."""
+    landing = tmp_path / "landing"
+    for zone in ("customer", "accelerometer", "step_trainer"):
+        (landing / zone / "landing").mkdir(parents=True)
+        (landing / zone / "landing" / f"{zone}.json").write_text("{}\n")
+    broken = stedi("preflight", "--skip-java", "--landing", str(landing), key="it's-a-key-with-a-quote-0123456789abcdef")
+    assert broken.returncode == 2 and "STEDI_ERASURE_KEY must be at least 32 characters" in broken.stderr
+    assert "it's" not in broken.stderr
+    assert stedi("preflight", "--skip-java", "--landing", str(landing)).returncode == 0

@@ -22,6 +22,7 @@ from stedi_lakehouse.thrift import ThriftServer
 
 def _preflight(args: argparse.Namespace) -> None:
     from stedi_lakehouse.build_secrets import SECRET_VARIABLES, resolve_secrets
+    from stedi_lakehouse.erasure.keys import ERASURE_KEY_ENV, check_key_format
 
     target = args.target or os.environ.get("STEDI_TARGET") or "local"
     landing = landing_root(args.landing or os.environ.get("STEDI_LANDING_PATH"))
@@ -39,6 +40,9 @@ def _preflight(args: argparse.Namespace) -> None:
     secrets = {variable: os.environ.get(variable, "") for variable in SECRET_VARIABLES}
     secrets.update(resolve_secrets(os.environ))  # those named by <VARIABLE>_SECRET_ID only
     note = check_secrets(target, landing, secrets, require_erasure_key=args.require_erasure_key)
+    if secrets.get(ERASURE_KEY_ENV):
+        # a key that breaks out of its SQL literal would fail the build with the key in the error
+        check_key_format(secrets[ERASURE_KEY_ENV])
     if note:
         print(f"preflight: {note}")
 

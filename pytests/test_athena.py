@@ -3,19 +3,26 @@ Athena SQL run on DuckDB against the Spark build."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
+import duckdb
 import pytest
+import sqlglot
 
 from lakehouse import BIN, PROJECT_DIR, ZONE_TABLES, copy_project, read_table
-from stedi_lakehouse.checks.athena_check import LANDING_URI, AthenaCheckError, empty_aws, offline_dbt, run_check
+from stedi_lakehouse.checks.athena_check import HMAC_SHA256_MACROS, LANDING_URI, AthenaCheckError, empty_aws, offline_dbt, run_check
 from stedi_lakehouse.checks.athena_scenario import EDGE_CASE_FILE, prepare
 from stedi_lakehouse.checks.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
+from stedi_lakehouse.erasure.keys import DEMO_ERASURE_KEY, email_hmac
 from stedi_lakehouse.s3_upload import UploadError, upload_landing
 
 
@@ -138,22 +145,60 @@ def test_openx_lines_split_as_hadoop_splits_them(tmp_path: Path) -> None:
 # --- the offline check against a Spark build ---------------------------------------------------
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Generated landing data plus the edge-case lines, built on the embedded Spark."""
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Generated landing data plus the edge-case lines, and the project with an erasure request,
+    built on the embedded Spark."""
     return prepare(tmp_path_factory.mktemp("athena-check"), 100, PROJECT_DIR)
 
 
-def test_athena_sql_gives_the_spark_rows(scenario: tuple[Path, Path]) -> None:
-    landing, tables = scenario
-    report = run_check(landing, tables)
+def test_athena_sql_gives_the_spark_rows(scenario: tuple[Path, Path, Path]) -> None:
+    landing, tables, project = scenario
+    report = run_check(landing, tables, project)
     assert not report.failures, str(report)
     assert sorted(report.matched) == sorted(ZONE_TABLES)
     assert len(report.compiled) == 9  # every model but the ephemeral one
 
 
-def test_edge_cases_reach_the_trusted_zone(scenario: tuple[Path, Path]) -> None:
+def test_the_erasure_request_removes_a_consenting_customer(scenario: tuple[Path, Path, Path]) -> None:
+    """Not vacuous: the requested person (their current record's email padded and mixed-case)
+    consents and has readings, and Spark left them out; the check's equal customer tables show
+    that Athena's SQL did too."""
+    landing, tables, project = scenario
+    key = (os.environ.get("STEDI_ERASURE_KEY") or DEMO_ERASURE_KEY).encode()
+    [request] = [line.split(",")[0] for line in (project / "seeds" / "erasure_requests.csv").read_text().splitlines()[1:]]
+    customers = landing_records(landing, "customer")
+    [erased] = [record for record in customers if email_hmac(key, record.get("email") or "") == request and record["email"] != record["email"].strip()]
+    readers = {str(record.get("user")).strip().lower() for record in landing_records(landing, "accelerometer")}
+    assert erased["shareWithResearchAsOfDate"] and erased["email"].strip().lower() in readers
+    trusted = {email.strip().lower() for (email,) in read_table(tables.parents[1], "customer_trusted", ["email"])}
+    assert erased["email"].strip().lower() not in trusted
+
+
+def landing_records(landing: Path, zone: str) -> list[dict[str, Any]]:
+    records = []
+    for path in sorted((landing / zone / "landing").glob("*.json")):
+        for line in path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return [record for record in records if isinstance(record, dict)]
+
+
+def test_hmac_of_the_check_is_rfc_2104() -> None:
+    """The DuckDB stand-in for Trino's hmac_sha256 gives Python's HMAC, keys over a block included."""
+    db = duckdb.connect()
+    for macro in HMAC_SHA256_MACROS:
+        db.execute(macro)
+    for key in ("k" * 32, "k" * 64, "k" * 65, "local-demo-erasure-key-not-for-real-data"):
+        for message in ("", "ann.lee@test.com", "é" * 100):
+            sql = sqlglot.transpile(f"select lower(to_hex(hmac_sha256(to_utf8('{message}'), to_utf8('{key}'))))", read="athena", write="duckdb")[0]
+            assert db.sql(sql).fetchall() == [(hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest(),)]
+
+
+def test_edge_cases_reach_the_trusted_zone(scenario: tuple[Path, Path, Path]) -> None:
     """The edge-case lines are not vacuous: Spark keeps exactly the well-typed ones."""
-    landing, tables = scenario
+    landing, tables, _ = scenario
     first = json.loads((landing / "accelerometer" / "landing" / EDGE_CASE_FILE).read_text().splitlines()[0])
     readings = read_table(tables.parents[1], "accelerometer_trusted", ["user", "timestamp"])
     kept = sorted(timestamp - first["timestamp"] for user, timestamp in readings if user == first["user"] and timestamp >= first["timestamp"])
@@ -164,26 +209,34 @@ def test_edge_cases_reach_the_trusted_zone(scenario: tuple[Path, Path]) -> None:
     }
 
 
-def mutated_project(tmp_path: Path, relative: str, old: str, new: str) -> Path:
-    project = copy_project(tmp_path / "project")
+def mutated_project(scenario_project: Path, tmp_path: Path, relative: str, old: str, new: str) -> Path:
+    project = shutil.copytree(scenario_project, tmp_path / "project")
     macro = project / relative
     assert old in macro.read_text()
     macro.write_text(macro.read_text().replace(old, new))
     return project
 
 
-def test_athena_check_fails_a_model_that_differs(scenario: tuple[Path, Path], tmp_path: Path) -> None:
-    landing, tables = scenario
-    project = mutated_project(tmp_path, "macros/dialect/sha256_hex.sql", "lower(to_hex(", "upper(to_hex(")
+def test_athena_check_fails_a_model_that_differs(scenario: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    landing, tables, scenario_project = scenario
+    project = mutated_project(scenario_project, tmp_path, "macros/dialect/sha256_hex.sql", "lower(to_hex(", "upper(to_hex(")
     report = run_check(landing, tables, project_dir=project)
     assert [failure.split(":")[0] for failure in report.failures] == ["machine_learning_curated"]
 
 
-def test_athena_check_fails_a_landing_view_that_keeps_a_wrong_value(scenario: tuple[Path, Path], tmp_path: Path) -> None:
+def test_athena_check_fails_an_erasure_hash_that_differs(scenario: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """An Athena HMAC of the untrimmed email would keep the erased person in every table."""
+    landing, tables, scenario_project = scenario
+    project = mutated_project(scenario_project, tmp_path, "models/trusted/customer_trusted.sql", "email_hmac('current_records.email_key')", "email_hmac('current_records.email')")
+    report = run_check(landing, tables, project_dir=project)
+    assert "customer_trusted" in {failure.split(":")[0] for failure in report.failures}
+
+
+def test_athena_check_fails_a_landing_view_that_keeps_a_wrong_value(scenario: tuple[Path, Path, Path], tmp_path: Path) -> None:
     """A bigint that accepts '1655052470971.0' keeps an edge-case reading Spark rejects."""
-    landing, tables = scenario
+    landing, tables, scenario_project = scenario
     project = mutated_project(
-        tmp_path, "macros/landing/create_landing_tables.sql", "'^-?(0|[1-9][0-9]*)$'", "'^-?[0-9.]+$'"
+        scenario_project, tmp_path, "macros/landing/create_landing_tables.sql", "'^-?(0|[1-9][0-9]*)$'", "'^-?[0-9.]+$'"
     )
     report = run_check(landing, tables, project_dir=project)
     failed = {failure.split(":")[0] for failure in report.failures}

@@ -65,6 +65,16 @@ DUMMY_AWS = {
 INTROSPECTIVE_NODES = ["test_name:has_no_direct_identifiers"]
 SEED_TYPES = {"string": "varchar", "varchar": "varchar", "timestamp": "timestamp", "bigint": "bigint", "int": "integer", "double": "double"}
 
+# Trino's hmac_sha256(binary, key) (macro email_hmac), which DuckDB lacks, as RFC 2104 defines it:
+# a key over the 64-byte block is hashed first, then zero-padded, xored with the inner and outer
+# pads. (A Python function would need numpy in DuckDB.)
+HMAC_SHA256_MACROS = (
+    "create macro hmac_block(key) as case when octet_length(key) > 64 then unhex(sha256(key)) else key end",
+    "create macro hmac_pad(key, pad) as xor((hmac_block(key) || unhex(repeat('00', 64 - octet_length(hmac_block(key)))))::bit,"
+    " unhex(repeat(pad, 64))::bit)::blob",
+    "create macro hmac_sha256(message, key) as unhex(sha256(hmac_pad(key, '5c') || unhex(sha256(hmac_pad(key, '36') || message))))",
+)
+
 
 class AthenaCheckError(Exception):
     """The check could not run (not a model failure); the message says why."""
@@ -368,6 +378,8 @@ def run_check(landing_root: Path, spark_tables_dir: Path, project_dir: Path = PR
     landing_ddl = _check_parses(manifest, ddl, report)
     db = duckdb.connect()
     db.execute("set TimeZone = 'UTC'")  # Athena's session zone, in which "$file_modified_time" is given
+    for macro in HMAC_SHA256_MACROS:
+        db.execute(macro)
     db.execute(f"attach ':memory:' as {CATALOG}")
     schemas = {node["schema"] for node in [*manifest["nodes"].values(), *manifest["sources"].values()] if node.get("schema")}
     for schema in sorted(schemas):

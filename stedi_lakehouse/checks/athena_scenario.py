@@ -23,6 +23,8 @@ from typing import Any
 from stedi_lakehouse.dbt_env import isolated_dbt_env
 
 EDGE_CASE_FILE = "zz-edge-cases.json"
+# What a copy of the project leaves out: environments, builds, demo data, caches.
+PROJECT_COPY_IGNORED = (".venv", ".git", "target", "logs", "warehouse", "demo_landing", ".dbt", "__pycache__", ".pytest_cache")
 
 
 class ScenarioError(Exception):
@@ -159,14 +161,35 @@ def spark_build(project_dir: Path, landing: Path, warehouse: Path) -> float:
     return time.monotonic() - started
 
 
-def prepare(work_dir: Path, customers: int, project_dir: Path) -> tuple[Path, Path]:
-    """Fresh landing data with the edge cases under work_dir, built on Spark; returns the landing
-    folder and the Spark build's table folder."""
+def project_requesting_erasure(project_dir: Path, destination: Path, landing_root: Path) -> Path:
+    """A copy of the project whose request file asks to erase a customer whose email is padded
+    and mixed-case (the generator's case-variant persona): each engine must find them by the
+    request's keyed hash of lower(trim(email)) (macro email_hmac)."""
+    from stedi_lakehouse.erasure.keys import DEMO_ERASURE_KEY, ERASURE_KEY_ENV
+    from stedi_lakehouse.erasure.requests import record_requests
+
+    shutil.copytree(project_dir, destination, ignore=shutil.ignore_patterns(*PROJECT_COPY_IGNORED))
+    padded = (record.get("email") for record in _records(landing_root, "customer"))
+    email = next((email for email in padded if isinstance(email, str) and email != email.strip()), None)
+    if email is None:
+        raise ScenarioError("no customer in the landing data has an email padded with spaces")
+    seed = destination / "seeds" / "erasure_requests.csv"
+    seed.write_text("email_hmac,requested_at\n", encoding="utf-8")
+    key = os.environ.get(ERASURE_KEY_ENV) or DEMO_ERASURE_KEY  # the key the build and the compile use
+    record_requests([email], key.encode(), "2024-05-01 00:00:00", seed)
+    return destination
+
+
+def prepare(work_dir: Path, customers: int, project_dir: Path) -> tuple[Path, Path, Path]:
+    """Fresh landing data with the edge cases and a copy of the project with an erasure request
+    under work_dir, built on Spark; returns the landing folder, the Spark build's table folder
+    and the project."""
     from stedi_lakehouse.generate import GeneratorConfig, generate_landing
 
     landing, warehouse = work_dir / "landing", work_dir / "spark"
     shutil.rmtree(work_dir, ignore_errors=True)
     generate_landing(landing, GeneratorConfig(customers=customers, readings_per_customer=20, seed=11, files_per_zone=2))
     write_edge_cases(landing)
-    spark_build(project_dir, landing, warehouse)
-    return landing, warehouse / "tables" / f"{os.environ.get('STEDI_SCHEMA', 'stedi')}.db"
+    project = project_requesting_erasure(project_dir, work_dir / "project", landing)
+    spark_build(project, landing, warehouse)
+    return landing, warehouse / "tables" / f"{os.environ.get('STEDI_SCHEMA', 'stedi')}.db", project

@@ -191,7 +191,8 @@ def _erase(args: argparse.Namespace) -> None:
     from stedi_lakehouse.erasure.keys import erasure_key
     from stedi_lakehouse.erasure.report import print_records
     from stedi_lakehouse.erasure.requests import read_requests
-    from stedi_lakehouse.erasure.run import DEMO_SUBJECT_SALT, erase
+    from stedi_lakehouse.erasure.run import erase
+    from stedi_lakehouse.preflight import DEMO_SUBJECT_SALT
     from stedi_lakehouse.warehouse_lock import hold_warehouse
 
     landing = args.landing or os.environ.get("STEDI_LANDING_PATH")

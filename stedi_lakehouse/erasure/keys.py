@@ -12,22 +12,23 @@ import hmac
 import os
 import re
 
-from stedi_lakehouse.preflight import PreflightError
+from stedi_lakehouse.preflight import MINIMUM_SECRET_LENGTH, PreflightError
 
 ERASURE_KEY_ENV = "STEDI_ERASURE_KEY"
 # The profile's and the Athena macro's default, for demo builds only: it is public.
 DEMO_ERASURE_KEY = "local-demo-erasure-key-not-for-real-data"
 # The key reaches Spark SQL inside a string literal (macro email_hmac): no quote, backslash, $ or
-# brace may break out of it. Hex or base64 output of a random generator fits.
-KEY_PATTERN = re.compile(r"[A-Za-z0-9+/=_.~-]{32,}")
+# brace may break out of it. Hex or base64 output of a random generator fits, and so do the
+# letters and digits of the stack's generated secret (docs/aws.md).
+KEY_PATTERN = re.compile(rf"[A-Za-z0-9+/=_.~-]{{{MINIMUM_SECRET_LENGTH},}}")
 KEY_ADVICE = "generate one with `openssl rand -hex 32` and keep it in your secret store"
 
 
 def check_key_format(key: str) -> None:
-    """Fail, without showing the key, unless it is at least 32 characters of hex, base64 or [._~-]."""
+    """Fail, without showing the key, unless it is long enough and made of hex, base64 or [._~-]."""
     if not KEY_PATTERN.fullmatch(key):
         raise PreflightError(
-            f"{ERASURE_KEY_ENV} must be at least 32 characters of letters, digits and + / = _ . ~ -; {KEY_ADVICE}"
+            f"{ERASURE_KEY_ENV} must be at least {MINIMUM_SECRET_LENGTH} characters of letters, digits and + / = _ . ~ -; {KEY_ADVICE}"
         )
 
 

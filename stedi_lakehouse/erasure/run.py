@@ -36,7 +36,6 @@ from stedi_lakehouse.erasure.tables import Table
 from stedi_lakehouse.preflight import PreflightError
 
 Report = Callable[[str], None]
-DEMO_SUBJECT_SALT = "local-demo-salt"  # dbt_project.yml's default of the var subject_id_salt
 
 
 @dataclass

@@ -11,14 +11,15 @@
     Spark (4.3 and later has hmac). The key is not in the compiled SQL: the
     profile passes it as the session setting spark.stedi.erasure_key, and
     Spark substitutes ${spark.stedi.erasure_key} when it parses the statement.
-    If the setting did not reach Spark the reference stays as it is, and the
-    query fails rather than hash with the reference as a key.
+    A setting that did not reach Spark reads as empty (or, with substitution
+    turned off, as the reference itself): the query then fails rather than
+    hash with a wrong key.
 -#}
 {% macro spark__email_hmac(email_key) -%}
     lower(hex(hmac(
         cast(
             case
-                when '${spark.stedi.erasure_key}' = concat('$', '{spark.stedi.erasure_key}')
+                when '${spark.stedi.erasure_key}' in ('', concat('$', '{spark.stedi.erasure_key}'))
                     then raise_error('STEDI_ERASURE_KEY did not reach Spark: the profile sets it as spark.stedi.erasure_key')
                 else '${spark.stedi.erasure_key}'
             end as binary

@@ -192,8 +192,8 @@ def _erase(args: argparse.Namespace) -> None:
     from stedi_lakehouse.erasure.report import print_records
     from stedi_lakehouse.erasure.requests import read_requests
     from stedi_lakehouse.erasure.run import erase
+    from stedi_lakehouse.erasure.sites import open_site, with_aws_errors
     from stedi_lakehouse.preflight import DEMO_SUBJECT_SALT
-    from stedi_lakehouse.warehouse_lock import hold_warehouse
 
     landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
     if not landing:
@@ -201,47 +201,9 @@ def _erase(args: argparse.Namespace) -> None:
     warehouse = Path(args.warehouse or os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse")).resolve()
     subject_salt = os.environ.get("STEDI_SUBJECT_SALT", DEMO_SUBJECT_SALT)
     with ExitStack() as held:
-        if landing.startswith("s3://"):
-            from stedi_lakehouse.erasure.sites import athena_site
-
-            held.enter_context(hold_warehouse(warehouse, "make erase"))  # builds started from here
-            schema = os.environ.get("STEDI_ATHENA_SCHEMA", os.environ.get("STEDI_SCHEMA", "stedi"))
-            site = athena_site(
-                landing,
-                os.environ.get("STEDI_ATHENA_S3_DATA_DIR", "s3://stedi-lakehouse-athena/tables/"),
-                schema,
-                os.environ.get("STEDI_ATHENA_REGION", "us-east-1"),
-            )
-        else:
-            from stedi_lakehouse.erasure.sites import local_site
-
-            thrift = warehouse / "thrift"
-            warehouses = [warehouse, *([thrift] if (thrift / "tables").is_dir() else [])]
-            for folder in warehouses:
-                held.enter_context(hold_warehouse(folder, "make erase"))
-            pid = ThriftServer(warehouse=thrift).running_pid()
-            if pid is not None:
-                raise PreflightError(
-                    f"a Thrift server (pid {pid}) serves {thrift}: stop it (`stedi thrift stop --warehouse {thrift}`), then erase"
-                )
-            site = local_site(Path(landing).resolve(), warehouses)
-        records = _with_aws_errors(lambda: erase(site, lambda: read_requests(Path(args.seed)), erasure_key, subject_salt, print), landing)
+        site = open_site(landing, warehouse, held)
+        records = with_aws_errors(lambda: erase(site, lambda: read_requests(Path(args.seed)), erasure_key, subject_salt, print), landing)
     print_records(records, site.home.describe("log"))
-
-
-def _with_aws_errors(work: Callable[[], list[dict[str, object]]], where: str) -> list[dict[str, object]]:
-    """AWS failures as one line naming where (a local site raises none of them)."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-    try:
-        return work()
-    except NoCredentialsError:
-        raise PreflightError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        raise PreflightError(f"{where}: AWS refused the erase ({code}: {error}); run it again once fixed") from None
-    except BotoCoreError as error:
-        raise PreflightError(f"{where}: {error}; run it again once fixed") from None
 
 
 def _bench(args: argparse.Namespace) -> None:

@@ -44,8 +44,10 @@ def erasure_key(allow_demo: bool = False) -> bytes:
 
 
 def normalize_email(email: str) -> str:
-    """lower(trim(email)) as macros/normalize_email.sql computes it: Spark's trim removes spaces only."""
-    return email.strip(" ").lower()
+    """The form a request hashes: trimmed of any whitespace and lowercased. For an email padded with
+    spaces it is lower(trim(email)), what macros/normalize_email.sql gives and the build hashes;
+    erase also takes a tab or newline around an email for padding."""
+    return email.strip().lower()
 
 
 def keyed_hash(key: bytes, value: str) -> str:

@@ -14,17 +14,12 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from stedi_lakehouse.erasure.keys import keyed_hash
+from stedi_lakehouse.erasure.keys import keyed_hash, normalize_email
 
 EMAIL_COLUMNS = ("email", "email_key", "user")
 SERIAL_COLUMN = "serialnumber"
 SUBJECT_COLUMN = "subject_id"
 JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
-
-
-def email_form(value: str) -> str:
-    """The form a request hashes: trimmed of any whitespace (spaces, tabs) and lowercased."""
-    return value.strip().lower()
 
 
 def json_strings(line: str) -> list[str]:
@@ -53,7 +48,7 @@ class Matcher:
     def of_email(self, value: str) -> tuple[str, ...]:
         known = self._emails.get(value)
         if known is None:
-            digest = keyed_hash(self.key, email_form(value)) if "@" in value else ""
+            digest = keyed_hash(self.key, normalize_email(value)) if "@" in value else ""
             known = self._emails[value] = (digest,) if digest in self.requests else ()
         return known
 

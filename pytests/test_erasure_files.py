@@ -105,8 +105,8 @@ def landing_zone(root: Path) -> dict[str, bytes]:
     files = {
         "customer/landing/customers.json": customer,
         "customer/landing/2024/05/only-ann.json": b'{"email":"ann.lee@test.com","serialNumber":"s-ann"}\n',
-        "accelerometer/landing/readings.json.gz": gzip.compress(accelerometer),
-        "accelerometer/landing/_archive/readings.json": accelerometer,
+        "accelerometer/landing/2024/05/18/readings.json.gz": gzip.compress(accelerometer),
+        "accelerometer/landing/_temporary/readings.json": accelerometer,  # a writer's, not delivered yet
         "step_trainer/landing/devices.json": step_trainer,
         "step_trainer/landing/notes.txt": b"ann.lee@test.com is not a delivery\n",
     }
@@ -127,18 +127,19 @@ def test_erase_removes_every_variant_and_keeps_every_other_line(seed: Path, tmp_
     customer = before["customer/landing/customers.json"].splitlines(keepends=True)
     assert (landing / "customer/landing/customers.json").read_bytes() == customer[3] + customer[5] + customer[7]
     assert not (landing / "customer/landing/2024/05/only-ann.json").exists(), "a file of her lines only is deleted"
-    accelerometer = gzip.decompress(before["accelerometer/landing/readings.json.gz"]).splitlines(keepends=True)
+    accelerometer = gzip.decompress(before["accelerometer/landing/2024/05/18/readings.json.gz"]).splitlines(keepends=True)
     # a tab is a space variant; another email that ends like hers is another person
-    assert gzip.decompress((landing / "accelerometer/landing/readings.json.gz").read_bytes()) == accelerometer[1] + accelerometer[3]
-    assert (landing / "accelerometer/landing/_archive/readings.json").read_bytes() == accelerometer[1] + accelerometer[3]
+    assert gzip.decompress((landing / "accelerometer/landing/2024/05/18/readings.json.gz").read_bytes()) == accelerometer[1] + accelerometer[3]
+    # a hidden name is no delivery (the build skips it too): a writer's file is left to the writer
+    assert (landing / "accelerometer/landing/_temporary/readings.json").read_bytes() == before["accelerometer/landing/_temporary/readings.json"]
     devices = before["step_trainer/landing/devices.json"].splitlines(keepends=True)
     assert (landing / "step_trainer/landing/devices.json").read_bytes() == devices[1] + devices[2] + devices[3]
     assert (landing / "step_trainer/landing/notes.txt").read_bytes() == before["step_trainer/landing/notes.txt"]
     assert not list(landing.rglob("*.stedi-erasing")) and not (warehouse / "erasure" / "journal.json").exists()
 
     [audit] = [json.loads(line) for path in (warehouse / "erasure" / "log").glob("*.jsonl") for line in path.read_text().splitlines()]
-    assert audit["email_hmac"] == expected_hash(ERASED) and audit["records_removed"] == {"landing": 11}
-    assert len(audit["files_rewritten"]["landing"]) == 5
+    assert audit["email_hmac"] == expected_hash(ERASED) and audit["records_removed"] == {"landing": 9}
+    assert len(audit["files_rewritten"]["landing"]) == 4
     assert datetime.datetime.fromisoformat(audit["carried_out_at"]) >= datetime.datetime.fromisoformat(audit["requested_at"])
     assert f"erased {expected_hash(ERASED)}" in result.stdout and "@" not in result.stdout + json.dumps(audit)
 

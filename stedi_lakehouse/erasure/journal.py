@@ -22,13 +22,19 @@ from stedi_lakehouse.erasure.storage import Storage
 
 JOURNAL = "journal.json"
 AUDIT_LOG = "log"  # one JSON-lines file per run, never changed once written
+# staging's manifest given the new size of the landing files rewritten (no record of anyone in it)
+MANIFEST_UPDATED = "manifest updated"
 
 
 @dataclass
 class FileChange:
     zone: str
-    action: str  # rewritten, deleted (a landing file left empty), emptied (a table rebuilt next build), old version deleted
+    action: str  # rewritten, deleted (a landing file left empty), emptied (a table rebuilt next build), old version deleted, manifest updated
     removed: dict[str, int]  # records removed per request
+    # a landing file's path relative to the landing root (staging's landing_file) and the records
+    # left in it: what staging and its manifest (stg_landing__files) must hold of it afterwards
+    landing_file: str | None = None
+    records_left: int | None = None
 
 
 @dataclass
@@ -77,7 +83,7 @@ class Journal:
             files: dict[str, list[str]] = {}
             for path, change in sorted(self.changes.items()):
                 count = change.removed.get(request.email_hmac, 0)
-                if count or change.action == "emptied":
+                if count or change.action in ("emptied", MANIFEST_UPDATED):
                     removed[change.zone] += count
                     files.setdefault(change.zone, []).append(path if change.action == "rewritten" else f"{path} ({change.action})")
             records.append({

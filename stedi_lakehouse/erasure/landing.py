@@ -6,28 +6,39 @@ from __future__ import annotations
 import gzip
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from stedi_lakehouse.erasure.matching import Matcher
-from stedi_lakehouse.paths import LANDING_ZONES
+from stedi_lakehouse.erasure.storage import LocalStorage, Storage
+from stedi_lakehouse.landing import is_data_file, is_hidden, walk_zone
 
 GZIP_MAGIC = b"\x1f\x8b"
-LANDING_SUFFIXES = (".json", ".json.gz")
 
 
 @dataclass(frozen=True)
 class FilteredFile:
     content: bytes | None  # None: no line is left, delete the file
     removed: Counter[str]  # lines removed per request
+    records_left: int  # lines that are not blank: the records staging holds of the file
 
 
-def landing_folders() -> list[str]:
-    return [f"{zone}/landing" for zone in LANDING_ZONES]
+def zone_folder(zone: str) -> str:
+    return f"{zone}/landing/"
 
 
-def is_landing_file(key: str) -> bool:
-    """A delivery at any depth under <zone>/landing/, .json or .json.gz, hidden or not (a hidden
-    file is not read by the build, but may hold the person's lines all the same)."""
-    return key.lower().endswith(LANDING_SUFFIXES)
+def is_delivery(zone: str, key: str) -> bool:
+    """A file the build reads (stedi_lakehouse.landing): *.json or *.json.gz at any depth under
+    <zone>/landing/, no name on the way starting with _ or . (markers, a writer's _temporary/)."""
+    folder = zone_folder(zone)
+    return key.startswith(folder) and is_data_file(key) and not any(is_hidden(part) for part in key[len(folder):].split("/"))
+
+
+def deliveries(storage: Storage, zone: str) -> list[str]:
+    """The files of a zone the build reads, as storage keys (paths relative to the landing root,
+    which is what staging's landing_file holds)."""
+    if isinstance(storage, LocalStorage):
+        return [file.relative for _, file in walk_zone(Path(storage.root), zone) if file.is_data]
+    return [key for key in storage.files(zone_folder(zone)) if is_delivery(zone, key)]
 
 
 def text_of(data: bytes) -> bytes:
@@ -47,9 +58,11 @@ def filter_lines(data: bytes, matcher: Matcher) -> FilteredFile:
             removed.update(owners)
         else:
             kept.append(line)
+    # Spark's JSON reader makes one record of each line that is not blank, malformed or not
+    records_left = sum(1 for line in kept if line.strip())
     if not removed:
-        return FilteredFile(data, removed)
-    if not any(line.strip() for line in kept):
-        return FilteredFile(None, removed)
+        return FilteredFile(data, removed, records_left)
+    if not records_left:
+        return FilteredFile(None, removed, 0)
     body = b"".join(kept)
-    return FilteredFile(gzip.compress(body, mtime=0) if compressed else body, removed)
+    return FilteredFile(gzip.compress(body, mtime=0) if compressed else body, removed, records_left)

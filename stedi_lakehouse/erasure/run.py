@@ -9,7 +9,9 @@ The order of steps, and why a kill between any two of them loses no one's record
    holds either its old or its new content, and the new content is the old one less the erased
    people's records. A rerun finds what is left to do from the files themselves, with the
    journal's plan;
-3. the audit records of the run, written whole, then the journal deleted.
+3. staging's manifest, once every staging table is done (erasure/staging.py): it says what
+   staging now holds of each landing file erase changed;
+4. the audit records of the run, written whole, then the journal deleted.
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stedi_lakehouse.erasure.journal import JOURNAL, FileChange, Journal, now, read_audit, write_audit
+from stedi_lakehouse.erasure.journal import JOURNAL, MANIFEST_UPDATED, FileChange, Journal, now, read_audit, write_audit
 from stedi_lakehouse.erasure.keys import keyed_hash
-from stedi_lakehouse.erasure.landing import filter_lines, is_landing_file, landing_folders, text_of
+from stedi_lakehouse.erasure.landing import deliveries, filter_lines, is_delivery, text_of, zone_folder
 from stedi_lakehouse.erasure.matching import SUBJECT_COLUMN, Matcher
 from stedi_lakehouse.erasure.parquet import filter_rows, is_parquet
 from stedi_lakehouse.erasure.requests import ErasureRequest, read_requests
+from stedi_lakehouse.erasure.staging import is_manifest, is_staging_table, surplus, updated_manifest
 from stedi_lakehouse.erasure.storage import LocalStorage, Storage
 from stedi_lakehouse.erasure.tables import Table
+from stedi_lakehouse.paths import LANDING_ZONES
 from stedi_lakehouse.preflight import PreflightError
 
 Report = Callable[[str], None]
@@ -77,9 +81,7 @@ def subject_id(subject_salt: str, email_key: str) -> str:
 
 
 def _scan_customers(site: Site, tables: list[Table], holdings: _Holdings, matcher: Matcher) -> None:
-    for key in site.landing.files("customer/landing"):
-        if not is_landing_file(key):
-            continue
+    for key in deliveries(site.landing, "customer"):
         for line in text_of(site.landing.read(key)).splitlines():
             try:
                 record = json.loads(line)
@@ -142,23 +144,25 @@ def plan(site: Site, requests: list[ErasureRequest], key: bytes, subject_salt: s
 
 
 def _erase_landing(site: Site, journal: Journal, matcher: Matcher) -> None:
-    for folder in landing_folders():
+    """Every delivery the build reads (stedi_lakehouse.landing's rules: names starting with _ or .
+    are a writer's unfinished files and markers, left alone), and its old versions on S3."""
+    for zone in LANDING_ZONES:
+        folder = zone_folder(zone)
         if isinstance(site.landing, LocalStorage):
             site.landing.remove_leftovers(folder)
-        for key in site.landing.files(folder):
-            if not is_landing_file(key):
-                continue
+        for key in deliveries(site.landing, zone):
             filtered = filter_lines(site.landing.read(key), matcher)
             if not filtered.removed:
                 continue
             action = "rewritten" if filtered.content is not None else "deleted"
-            journal.record(site.home, site.landing.describe(key), FileChange("landing", action, dict(filtered.removed)))
+            change = FileChange("landing", action, dict(filtered.removed), landing_file=key, records_left=filtered.records_left)
+            journal.record(site.home, site.landing.describe(key), change)
             if filtered.content is None:
                 site.landing.delete(key)
             else:
-                site.landing.replace(key, filtered.content)
+                site.landing.replace(key, filtered.content, keep_modified=True)
         for version in site.landing.old_versions(folder):
-            if is_landing_file(version.key):
+            if is_delivery(zone, version.key):
                 filtered = filter_lines(site.landing.read_version(version), matcher)
                 if filtered.removed:
                     path = f"{site.landing.describe(version.key)}?versionId={version.version_id}"
@@ -172,11 +176,12 @@ def _erase_table(site: Site, journal: Journal, table: Table, matcher: Matcher) -
     if isinstance(storage, LocalStorage):
         for folder in table.folders:
             storage.remove_leftovers(folder)
+    extra = {} if everything else surplus(table, journal.changes, matcher)
     for key in table.data_files():
         data = storage.read(key)
         if not is_parquet(data):
             continue
-        filtered = filter_rows(data, matcher, everything)
+        filtered = filter_rows(data, matcher, everything, extra)
         if filtered.content is None:
             continue
         action = "emptied" if everything else "rewritten"
@@ -200,17 +205,29 @@ def carry_out(site: Site, journal: Journal, key: bytes) -> list[dict[str, Any]]:
     if "landing" not in journal.steps_done:
         _erase_landing(site, journal, matcher)
         journal.step_done(site.home, "landing")
-    for table in site.tables():
+    tables = site.tables()
+    for table in tables:
         step = f"table {table.storage.describe(table.folders[0])}"
         if step not in journal.steps_done:
             _erase_table(site, journal, table, matcher)
             journal.step_done(site.home, step)
+    for manifest in filter(is_manifest, tables):
+        # last: it counts the records staging holds once every staging table is done
+        staging = [table for table in tables if is_staging_table(table) and _same_schema(table, manifest)]
+        for key, content in updated_manifest(manifest, staging, site.landing, journal.changes):
+            journal.record(site.home, manifest.storage.describe(key), FileChange(manifest.zone, MANIFEST_UPDATED, {}))
+            manifest.storage.replace(key, content)
     if journal.carried_out_at is None:
         journal.carried_out_at = now()
         journal.save(site.home)
     records = write_audit(site.home, journal)
     site.home.delete(JOURNAL)
     return records
+
+
+def _same_schema(table: Table, other: Table) -> bool:
+    """Built by the same build: the same warehouse (or bucket) and schema."""
+    return table.storage.describe("") == other.storage.describe("") and table.name.rpartition(".")[0] == other.name.rpartition(".")[0]
 
 
 def pending_requests(site: Site, seed_requests: list[ErasureRequest]) -> list[ErasureRequest]:

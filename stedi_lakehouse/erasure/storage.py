@@ -7,6 +7,7 @@ the object at once, after which the old versions of a versioned bucket are delet
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,22 @@ class OldVersion:
     version_id: str
 
 
+@dataclass(frozen=True)
+class FileStat:
+    """What a listing says of a file: Spark's binaryFile source and the staging manifest keep these."""
+
+    size: int
+    modified_at: datetime.datetime  # UTC, naive, to the millisecond as Hadoop lists it
+
+
+EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def _to_millisecond(moment: datetime.datetime) -> datetime.datetime:
+    moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class Storage(Protocol):
     """Files under one root, named by paths relative to it ('/'-separated)."""
 
@@ -38,7 +55,8 @@ class Storage(Protocol):
     def files(self, under: str) -> list[str]: ...
     def exists(self, key: str) -> bool: ...
     def read(self, key: str) -> bytes: ...
-    def replace(self, key: str, data: bytes) -> None: ...
+    def stat(self, key: str) -> FileStat: ...
+    def replace(self, key: str, data: bytes, keep_modified: bool = False) -> None: ...
     def delete(self, key: str) -> None: ...
     def old_versions(self, under: str) -> list[OldVersion]: ...
     def read_version(self, version: OldVersion) -> bytes: ...
@@ -72,7 +90,13 @@ class LocalStorage:
         except OSError as error:
             raise StorageError(f"{self.root / key}: cannot be read ({error.strerror})") from None
 
-    def replace(self, key: str, data: bytes) -> None:
+    def stat(self, key: str) -> FileStat:
+        status = (self.root / key).stat()
+        return FileStat(status.st_size, EPOCH + datetime.timedelta(milliseconds=status.st_mtime_ns // 1_000_000))
+
+    def replace(self, key: str, data: bytes, keep_modified: bool = False) -> None:
+        """keep_modified: the new content keeps the file's modification time (a landing file's
+        is when it was delivered, which staging's manifest and watermark go by)."""
         path = self.root / key
         temporary = path.with_name(f".{path.name}{TEMP_SUFFIX}")
         try:
@@ -82,7 +106,10 @@ class LocalStorage:
                 stream.flush()
                 os.fsync(stream.fileno())
             if path.exists():
-                os.chmod(temporary, path.stat().st_mode & 0o7777)
+                status = path.stat()
+                os.chmod(temporary, status.st_mode & 0o7777)
+                if keep_modified:
+                    os.utime(temporary, ns=(status.st_atime_ns, status.st_mtime_ns))
             os.replace(temporary, path)
         except OSError as error:
             temporary.unlink(missing_ok=True)
@@ -165,6 +192,10 @@ class S3Storage:
     def read(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
 
+    def stat(self, key: str) -> FileStat:
+        head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        return FileStat(head["ContentLength"], _to_millisecond(head["LastModified"]))
+
     @property
     def versioned(self) -> bool:
         """Versioning enabled or suspended: old versions may exist and must go."""
@@ -173,8 +204,9 @@ class S3Storage:
             self._versioned = status in {"Enabled", "Suspended"}
         return self._versioned
 
-    def replace(self, key: str, data: bytes) -> None:
-        """Write the new object, then delete every older version of it."""
+    def replace(self, key: str, data: bytes, keep_modified: bool = False) -> None:
+        """Write the new object, then delete every older version of it. S3 sets LastModified on
+        every write: keep_modified cannot be honoured (staging's manifest gets the new time)."""
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
         for version in self._versions_of(key, current=False):
             self.delete_version(version)

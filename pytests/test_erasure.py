@@ -98,15 +98,23 @@ def case(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Case:
     landing, warehouse = root / "landing", root / "warehouse"
     shutil.copytree(demo_landing, landing)
     append_batch(landing, GeneratorConfig(customers=DEMO_CUSTOMERS, readings_per_customer=DEMO_READINGS_PER_CUSTOMER, seed=DEMO_SEED), 1)
-    # an archive the build does not read (a leading _), gzip: erase cleans it all the same
-    archive = landing / "accelerometer" / "landing" / "_archive" / "accelerometer-old.json.gz"
-    archive.parent.mkdir()
-    archive.write_bytes(gzip.compress(sorted((landing / "accelerometer" / "landing").glob("*.json"))[0].read_bytes()))
+    # a delivery in subfolders, gzip
+    first = sorted((landing / "accelerometer" / "landing").glob("*.json"))[0]
+    archive = landing / "accelerometer" / "landing" / "2022" / "06" / "accelerometer-old.json.gz"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(gzip.compress(first.read_bytes()))
     emails = {what: email_of(landing, index) for what, index in ERASED_PERSONAS.items()}
     # a delivery of one person's readings only, delivered before: erase deletes the whole file
     theirs = email_key(emails["readings in many files"])
-    readings = sorted((landing / "accelerometer" / "landing").glob("*.json"))[0].read_text().splitlines(keepends=True)
+    readings = first.read_text().splitlines(keepends=True)
     (landing / "accelerometer" / "landing" / "accelerometer-again.json").write_text("".join(line for line in readings if theirs in line.lower()))
+    # others' readings, then a line of theirs cut off after their email: Spark stages it as a
+    # malformed record that holds nothing of them, which must go as well
+    [their_line, *_] = [line for line in readings if theirs in line.lower()]
+    cut_off = their_line[: their_line.lower().index(theirs) + len(theirs) + 12] + "\n"
+    others = [line for line in readings if theirs not in line.lower()][:5]
+    (landing / "accelerometer" / "landing" / "batch-7" / "mixed.json").parent.mkdir()
+    (landing / "accelerometer" / "landing" / "batch-7" / "mixed.json").write_text("".join([*others[:3], cut_off, *others[3:]]))
     project = copy_project(root / "project")
     run_dbt(["build", "--exclude-resource-type", "unit_test"], landing=landing, warehouse=warehouse, project_dir=project)
     # the local Thrift server's warehouse has the same layout: erase must clean it as well
@@ -206,6 +214,47 @@ def table_rows(warehouse: Path) -> dict[str, collections.Counter[tuple[Any, ...]
     return tables
 
 
+STAGING_TABLES = ("stg_landing__customers", "stg_landing__accelerometer_readings", "stg_landing__step_trainer_readings")
+
+
+def is_delivery(name: str) -> bool:
+    """A file the build reads: *.json, *.json.gz at any depth, no hidden name under the zone folder."""
+    return name.endswith((".json", ".json.gz")) and not any(part.startswith(("_", ".")) for part in name.split("/")[2:])
+
+
+def assert_staging_holds(deliveries: dict[str, bytes], staged: collections.Counter[str], manifest: collections.Counter[tuple[Any, ...]]) -> None:
+    """Staging holds one record per line that is not blank of each delivery (malformed lines too),
+    and its manifest one row per delivery that is not empty, with its size and those records.
+    deliveries: path relative to the landing root -> content as stored; staged: records per path;
+    manifest: (landing_file, file_size, staged_records) rows."""
+    records_of = {
+        name: sum(1 for line in (gzip.decompress(data) if name.endswith(".gz") else data).splitlines() if line.strip())
+        for name, data in deliveries.items()
+    }
+    assert staged == collections.Counter({name: count for name, count in records_of.items() if count})
+    assert manifest == collections.Counter((name, len(deliveries[name]), count) for name, count in records_of.items() if deliveries[name])
+
+
+def assert_staging_holds_the_landing_zone(warehouse: Path, landing: Path) -> None:
+    deliveries = {
+        path.relative_to(landing).as_posix(): path.read_bytes()
+        for path in sorted(landing.rglob("*"))
+        if path.is_file() and is_delivery(path.relative_to(landing).as_posix())
+    }
+    staged: collections.Counter[str] = collections.Counter()
+    for table in STAGING_TABLES:
+        for (name,), count in read_table(warehouse, table, ["landing_file"]).items():
+            staged[name] += count
+    assert_staging_holds(deliveries, staged, read_table(warehouse, "stg_landing__files", ["landing_file", "file_size", "staged_records"]))
+
+
+def staged_rows(warehouse: Path) -> dict[str, collections.Counter[tuple[Any, ...]]]:
+    """What staging and its manifest say of each file, with when it was staged."""
+    rows = {table: read_table(warehouse, table, ["landing_file", "loaded_at"]) for table in STAGING_TABLES}
+    rows["stg_landing__files"] = read_table(warehouse, "stg_landing__files", ["landing_file", "file_size", "file_modified_at", "staged_records", "loaded_at"])
+    return rows
+
+
 def traces(roots: list[Path], emails: list[str]) -> list[str]:
     """Every file under the roots holding one of the emails in any case: in its bytes (UTF-8 or
     UTF-16, as Derby may store text), uncompressed if gzip, and in the values of a Parquet file."""
@@ -246,6 +295,7 @@ def test_erased_people_leave_no_trace(case: Case) -> None:
     curated = {email_key(row[0]) for row in read_table(warehouse_before, "customer_curated", ["email"])}
     assert erased_keys <= curated, "every erased person must be in the curated zone to prove anything"
     assert traces([landing_before, warehouse_before], list(erased_keys)), "the scan must find the emails before the erase"
+    assert_staging_holds_the_landing_zone(warehouse_before, landing_before)
 
     # 1. an erase never interrupted, then erases killed at several points (in the plan, the
     # landing zone, the tables, before the audit record), each rerun: all end with the same files
@@ -266,10 +316,16 @@ def test_erased_people_leave_no_trace(case: Case) -> None:
 
     final, audit, result = erased(0)
     renames = int(result.stderr.rpartition("renames: ")[2])
-    for killed_at in (1, 2, renames // 3, 2 * renames // 3, renames - 1, renames):
+    # renames: 1 the plan's journal, then per file a journal record and the file, per table a step
+    # done, the manifest of each warehouse, the run's time, the audit file. Killed at the landing
+    # zone's first file, amid it, amid the tables, at the manifest, at the audit file:
+    for killed_at in (2, renames // 8, renames // 2, renames - 2, renames):
         assert erased(killed_at)[0] == final, f"erase killed at rename {killed_at} of {renames} and rerun: another result"
     landing, tables, thrift_tables, _ = final
     printed = result.stdout
+    # staging and its manifest hold what the landing zone holds now, in both warehouses
+    for warehouse in (case.warehouse, case.warehouse / "thrift"):
+        assert_staging_holds_the_landing_zone(warehouse, case.landing)
 
     # 2. every other person's landing lines are there, byte for byte, and nothing else; erase
     # changed exactly the files its audit log names (and the Thrift warehouse's like the other's)
@@ -294,15 +350,15 @@ def test_erased_people_leave_no_trace(case: Case) -> None:
         assert record["carried_out_at"] and f"erased {record['email_hmac']}" in printed
     assert "@" not in json.dumps(audit) + printed
 
-    # 4. the next build is incremental (nothing staged again) and gives what the landing data
-    # without them gives
-    staged_before = read_table(case.warehouse, "stg_landing__accelerometer_readings", ["landing_file_path", "loaded_at"])
+    # 4. the next build is incremental (nothing staged again, no file missing from the manifest:
+    # its landing_files_are_staged test passes) and gives what the landing data without them gives
+    staged_before = staged_rows(case.warehouse)
     run_dbt(["build", "--exclude-resource-type", "unit_test"], landing=case.landing, warehouse=case.warehouse, project_dir=case.project)
-    assert read_table(case.warehouse, "stg_landing__accelerometer_readings", ["landing_file_path", "loaded_at"]) == staged_before
+    assert staged_rows(case.warehouse) == staged_before
     oracle_landing = case.root / "landing-without-them"
     for name, content in expected_landing.items():
         (oracle_landing / name).parent.mkdir(parents=True, exist_ok=True)
-        (oracle_landing / name).write_bytes(content)
+        (oracle_landing / name).write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
     expected = expected_zones(oracle_landing, subject_salt=SUBJECT_SALT)
     for table in ZONE_TABLES:
         assert read_table(case.warehouse, table, COLUMNS[table]) == expected[table], table
@@ -400,7 +456,9 @@ def test_the_same_erase_on_s3_and_glue(case: Case, tmp_path: Path) -> None:
     assert gone and not any(versions.get(f"landing/{key}") for key in gone)
 
     # every table object holds the rows it held less theirs; the device tables were emptied for the
-    # next build (the shared serial number has one holder left)
+    # next build (the shared serial number has one holder left); staging and its manifest hold what
+    # the landing objects hold now
+    staged: collections.Counter[str] = collections.Counter()
     for folder in sorted((warehouse_before / "tables" / "stedi.db").iterdir()):
         before = table_rows(warehouse_before)[folder.name]
         after: collections.Counter[tuple[Any, ...]] = collections.Counter()
@@ -409,9 +467,16 @@ def test_the_same_erase_on_s3_and_glue(case: Case, tmp_path: Path) -> None:
                 after.update(tuple(sorted(row.items())) for row in pq.ParquetFile(pa.BufferReader(data)).read().to_pylist())
         if folder.name in ("step_trainer_trusted", "machine_learning_curated"):
             assert not after, folder.name
+        elif folder.name == "stg_landing__files":
+            manifest = collections.Counter({(values["landing_file"], values["file_size"], values["staged_records"]): count for row, count in after.items() for values in [dict(row)]})
+        elif folder.name in STAGING_TABLES:
+            assert after <= before and person_rows(after, erased_keys, serials) == 0, folder.name
+            for row, count in after.items():
+                staged[dict(row)["landing_file"]] += count
         else:
             assert sum(after.values()) == sum(before.values()) - person_rows(before, erased_keys, serials) and after <= before, folder.name
             assert person_rows(after, erased_keys, serials) == 0, folder.name
+    assert_staging_holds({key.removeprefix("landing/"): data for key, data in objects.items() if key.startswith("landing/") and is_delivery(key.removeprefix("landing/"))}, staged, manifest)
     audit = [json.loads(line) for key, data in objects.items() if key.startswith("tables/stedi/_erasure/log/") for line in data.decode().splitlines()]
     assert len(audit) == 3 and all(record["records_removed"]["landing"] > 0 for record in audit)
     assert not any(key.endswith("journal.json") for key in objects)

@@ -195,9 +195,7 @@ def _erase(args: argparse.Namespace) -> None:
     from stedi_lakehouse.erasure.sites import open_site, with_aws_errors
     from stedi_lakehouse.preflight import DEMO_SUBJECT_SALT
 
-    landing = args.landing or os.environ.get("STEDI_LANDING_PATH")
-    if not landing:
-        raise PreflightError("STEDI_LANDING_PATH is not set: point it at the landing zone folder or s3:// prefix to erase from")
+    landing = landing_root(args.landing or os.environ.get("STEDI_LANDING_PATH"))  # as the build reads it
     warehouse = Path(args.warehouse or os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse")).resolve()
     subject_salt = os.environ.get("STEDI_SUBJECT_SALT", DEMO_SUBJECT_SALT)
     with ExitStack() as held:

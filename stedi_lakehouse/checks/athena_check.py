@@ -354,9 +354,10 @@ def _run_model(db: duckdb.DuckDBPyConnection, model: dict[str, Any], spark_table
     except (sqlglot.errors.SqlglotError, duckdb.Error) as error:
         report.failures.append(f"{name}: {type(error).__name__}: {str(error).splitlines()[0]}")
         return
-    if kind == "view" or model["config"].get("meta", {}).get("zone") == "staging":
+    if kind == "view" or model["config"].get("meta", {}).get("zone") in ("staging", "observability"):
         # staging copies landing lines as each engine reads them (s3:// against file: paths, the
-        # differences docs/athena.md lists); the trusted and curated zones must be the same
+        # differences docs/athena.md lists) and observability counts them, stamped with each build's
+        # time and id; the trusted and curated zones must be the same
         return
     parquet = spark_tables_dir / model["alias"]
     if not parquet.is_dir():

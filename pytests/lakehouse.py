@@ -119,3 +119,25 @@ def copy_project(destination: Path) -> Path:
     ignore = shutil.ignore_patterns(".venv", ".git", "target", "logs", "warehouse", "demo_landing", ".dbt", "__pycache__", ".pytest_cache")
     shutil.copytree(PROJECT_DIR, destination, ignore=ignore)
     return destination
+
+
+def recorded_counts(warehouse: Path, schema: str = SCHEMA) -> dict[tuple[str, str, str | None], int]:
+    """The newest build's rows of build_record_counts: (measure, counted_table, reason) -> record_count."""
+    rows = duckdb.sql(
+        f"select measure, counted_table, reason, record_count from {_parquet_scan(warehouse, 'build_record_counts', schema)}"
+        f" where built_at = (select max(built_at) from {_parquet_scan(warehouse, 'build_record_counts', schema)})"
+    ).fetchall()
+    return {(measure, table, reason): count for measure, table, reason, count in rows}
+
+
+def recorded_landing_outcomes(warehouse: Path, *, with_zeros: bool = False) -> dict[str, Counter[str]]:
+    """Per landing table, the newest build's lines by outcome: "kept" or the reason that stopped them."""
+    outcomes: dict[str, Counter[str]] = {}
+    for (measure, table, reason), count in recorded_counts(warehouse).items():
+        if measure != "table_rows" and (count or with_zeros):
+            outcomes.setdefault(table, Counter())[reason or "kept"] = count
+    return outcomes
+
+
+def row_count(warehouse: Path, table: str, schema: str = SCHEMA) -> int:
+    return duckdb.sql(f"select count(*) from {_parquet_scan(warehouse, table, schema)}").fetchall()[0][0]

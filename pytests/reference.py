@@ -212,3 +212,109 @@ def expected_zones(
         ),
         "machine_learning_curated": machine_learning,
     }
+
+
+def _landing_line_outcomes(landing_root: Path, zone: str) -> tuple[collections.Counter[str], list[Record]]:
+    """R0 line by line: the lines each R0 outcome stopped, and the distinct records that go on."""
+    stopped: collections.Counter[str] = collections.Counter()
+    fields = ZONE_FIELDS[zone]
+    seen: set[Row] = set()
+    records: list[Record] = []
+    for line in _lines(landing_root, zone):
+        record = _parse(line)
+        if record is None:
+            stopped["malformed_line"] += 1
+        elif any(_missing(record.get(key)) for key in KEY_FIELDS[zone]):
+            stopped["missing_key"] += 1
+        elif (values := tuple(record.get(name) for name in fields)) in seen:
+            stopped["duplicate_delivery"] += 1
+        else:
+            seen.add(values)
+            records.append(dict(zip(fields, values)))
+    return stopped, records
+
+
+def landing_outcomes(
+    landing_root: Path,
+    erasure_emails: Iterable[str] = (),
+    include_pre_consent_readings: bool = False,
+) -> dict[str, collections.Counter[str]]:
+    """Per landing table, its lines by outcome: "kept" (a curated customer's current record; a reading
+    in a row of the training table) or the first rule that stopped the line. Follows each record
+    through the rules in the order they apply, apart from expected_zones."""
+    erased = {email_key(email) for email in erasure_emails}
+    outcomes = {zone: _landing_line_outcomes(landing_root, zone) for zone in ZONE_FIELDS}
+    counts = {f"{zone}_landing": stopped.copy() for zone, (stopped, _) in outcomes.items()}
+    customers, phone_readings, device_readings = (outcomes[zone][1] for zone in ZONE_FIELDS)
+
+    # R1: how far each person got
+    current = current_records(customers)
+    ever_consented = {email_key(r["email"]) for r in customers if r["shareWithResearchAsOfDate"] is not None}
+
+    def person_outcome(person: str) -> str | None:
+        """The R1 outcome that stops the person, None for a trusted person."""
+        if person not in current or current[person]["shareWithResearchAsOfDate"] is None:
+            return "revoked" if person in ever_consented else "no_research_consent"
+        return "erased" if person in erased else None
+
+    def within_consent(reading_time: int, person: str) -> bool:
+        return include_pre_consent_readings or reading_time >= current[person]["shareWithResearchAsOfDate"]
+
+    # R2: phone readings
+    trusted_phone: list[tuple[str, int]] = []
+    for reading in phone_readings:
+        person = email_key(reading["user"])
+        stop = person_outcome(person) or (None if within_consent(reading["timestamp"], person) else "before_consent")
+        if stop:
+            counts["accelerometer_landing"][stop] += 1
+        else:
+            trusted_phone.append((person, reading["timestamp"]))
+    curated = {person for person, _ in trusted_phone}  # R3
+
+    # customers: one record per person goes on, the others are superseded
+    counts["customer_landing"]["superseded"] += len(customers) - len(current)
+    for person in current:
+        stop = person_outcome(person) or (None if person in curated else "not_curated")
+        counts["customer_landing"][stop or "kept"] += 1
+
+    # R4: device readings, through their owner
+    holders: dict[str, set[str]] = collections.defaultdict(set)
+    for person, record in current.items():
+        if record["serialNumber"] is not None:
+            holders[record["serialNumber"]].add(person)
+    candidates: dict[tuple[str, int], int] = collections.Counter()
+    for reading in device_readings:
+        owners = holders.get(reading["serialNumber"], set())
+        if len(owners) > 1:
+            stop = "serial_shared"
+        elif not owners:
+            stop = "no_research_consent"
+        else:
+            owner = next(iter(owners))
+            stop = (
+                person_outcome(owner)
+                or (None if owner in curated else "not_curated")
+                or (None if within_consent(reading["sensorReadingTime"], owner) else "before_consent")
+            )
+        if stop:
+            counts["step_trainer_landing"][stop] += 1
+        else:
+            candidates[(reading["serialNumber"], reading["sensorReadingTime"])] += 1
+    # one reading per device and millisecond; the others conflict with it
+    counts["step_trainer_landing"]["conflicting_reading"] += sum(candidates.values()) - len(candidates)
+
+    # R5: the same person's phone and device in one millisecond
+    device_of = {person: current[person]["serialNumber"] for person in curated}
+    phone_times = collections.Counter(trusted_phone)
+    trusted_devices = set(candidates)
+    for person, reading_time in trusted_phone:
+        counts["accelerometer_landing"]["kept" if (device_of[person], reading_time) in trusted_devices else "unpaired"] += 1
+    for serial, reading_time in trusted_devices:
+        owner = next(iter(holders[serial]))
+        counts["step_trainer_landing"]["kept" if phone_times[(owner, reading_time)] else "unpaired"] += 1
+    return counts
+
+
+def landing_line_counts(landing_root: Path) -> dict[str, int]:
+    """Lines per landing table, as its reader counts them (blank lines skipped)."""
+    return {f"{zone}_landing": sum(1 for _ in _lines(landing_root, zone)) for zone in ZONE_FIELDS}

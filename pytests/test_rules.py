@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reference import COLUMNS, expected_zones, malformed_line_counts
+from reference import COLUMNS, expected_zones, landing_outcomes, malformed_line_counts
 
-from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, dbt_vars, read_table, run_dbt, table_columns, write_erasure_requests
+from lakehouse import (
+    SUBJECT_SALT, ZONE_TABLES, copy_project, dbt_vars, read_table, recorded_landing_outcomes, run_dbt, table_columns,
+    write_erasure_requests,
+)
 
 
 def built_tables(warehouse: Path) -> dict[str, object]:
@@ -46,6 +49,9 @@ def test_erasure_and_pre_consent_readings(demo_build: Path, demo_landing: Path, 
     )
     for table in ZONE_TABLES:
         assert read_table(warehouse, table, COLUMNS[table]) == expected[table], table
+    assert recorded_landing_outcomes(warehouse) == landing_outcomes(
+        demo_landing, erasure_emails=erased, include_pre_consent_readings=True
+    )
     trusted_emails = {row[1].strip().lower() for row in read_table(warehouse, "customer_trusted", ["customername", "email"])}
     assert not trusted_emails & {email.strip().lower() for email in erased}
 

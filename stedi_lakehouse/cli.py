@@ -213,6 +213,18 @@ def _bench(args: argparse.Namespace) -> None:
     run_bench(Path(args.starter), Path(args.seed_style), tuple(args.scales))
 
 
+def _report(args: argparse.Namespace) -> None:
+    try:
+        from stedi_lakehouse.report import write_report
+    except ModuleNotFoundError as error:  # `make build` installs the runtime packages only
+        raise PreflightError(f"{error.name} is not installed: `make report` installs requirements-report.lock") from None
+
+    warehouse = Path(args.warehouse or os.environ.get("STEDI_WAREHOUSE_DIR", "warehouse"))
+    tables = Path(args.tables_dir) if args.tables_dir else warehouse / "tables" / f"{os.environ.get('STEDI_SCHEMA', 'stedi')}.db"
+    output = Path(args.output or Path(os.environ.get("DBT_TARGET_PATH", "target")) / "report" / "index.html")
+    print(f"report: {write_report(tables, output)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stedi", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -287,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed-style", default=str(Path("..") / "shared" / "bench" / "seed_style"))
     bench.add_argument("--scales", type=int, nargs="*", default=[10, 100], help="generated scales to build")
     bench.set_defaults(handler=_bench)
+
+    report = commands.add_parser("report", help="write the build report, a static HTML page, from a warehouse's tables")
+    report.add_argument("--warehouse", help="a local or Thrift warehouse (default: $STEDI_WAREHOUSE_DIR or warehouse)")
+    report.add_argument("--tables-dir", help="the folder of the tables' Parquet folders (default: <warehouse>/tables/<schema>.db)")
+    report.add_argument("--output", help="the page to write (default: $DBT_TARGET_PATH/report/index.html, or target/...)")
+    report.set_defaults(handler=_report)
 
     thrift = commands.add_parser("thrift", help="start or stop a local Spark Thrift server on 127.0.0.1")
     thrift_commands = thrift.add_subparsers(dest="action", required=True)

@@ -121,13 +121,24 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def recorded_counts(warehouse: Path, schema: str = SCHEMA) -> dict[tuple[str, str, str | None], int]:
-    """The newest build's rows of build_record_counts: (measure, counted_table, reason) -> record_count."""
-    rows = duckdb.sql(
-        f"select measure, counted_table, reason, record_count from {_parquet_scan(warehouse, 'build_record_counts', schema)}"
-        f" where built_at = (select max(built_at) from {_parquet_scan(warehouse, 'build_record_counts', schema)})"
+def _newest_recorded(warehouse: Path, columns: str, measure_filter: str, schema: str = SCHEMA) -> list[tuple]:
+    scan = _parquet_scan(warehouse, "build_record_counts", schema)
+    return duckdb.sql(
+        f"select {columns} from {scan} where {measure_filter} and built_at = (select max(built_at) from {scan})"
     ).fetchall()
+
+
+def recorded_counts(warehouse: Path, schema: str = SCHEMA) -> dict[tuple[str, str, str | None], int]:
+    """The newest build's rows of build_record_counts but the per-file ones:
+    (measure, counted_table, reason) -> record_count."""
+    rows = _newest_recorded(warehouse, "measure, counted_table, reason, record_count", "measure <> 'malformed_lines'", schema)
     return {(measure, table, reason): count for measure, table, reason, count in rows}
+
+
+def recorded_malformed_lines(warehouse: Path, schema: str = SCHEMA) -> dict[str, int]:
+    """The newest build's malformed lines per landing file (relative path)."""
+    rows = _newest_recorded(warehouse, "landing_file, record_count", "measure = 'malformed_lines'", schema)
+    return dict(rows)
 
 
 def recorded_landing_outcomes(warehouse: Path, *, with_zeros: bool = False) -> dict[str, Counter[str]]:

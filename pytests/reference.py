@@ -68,6 +68,19 @@ def _parse(line: str) -> Record | None:
     return value if isinstance(value, dict) else None
 
 
+def malformed_lines_per_file(landing_root: Path) -> dict[str, int]:
+    """R0: each landing file with malformed lines (path relative to the root) and how many."""
+    counts = {}
+    for zone in ZONE_FIELDS:
+        for path in _landing_files(landing_root, zone):
+            opener = gzip.open if path.name.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8") as lines:
+                malformed = sum(_parse(line) is None for line in lines if line.strip())
+            if malformed:
+                counts[path.relative_to(landing_root).as_posix()] = malformed
+    return counts
+
+
 def malformed_line_counts(landing_root: Path) -> dict[str, int]:
     """R0: lines per zone that are not a JSON object."""
     return {zone: sum(_parse(line) is None for line in _lines(landing_root, zone)) for zone in ZONE_FIELDS}

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from reference import COLUMNS
+from reference import COLUMNS, landing_outcomes
 
-from lakehouse import BIN, PROJECT_DIR, SUBJECT_SALT, ZONE_TABLES, dbt_env, read_table
+from lakehouse import (
+    BIN, PROJECT_DIR, SUBJECT_SALT, ZONE_TABLES, dbt_env, read_table, recorded_landing_outcomes, recorded_malformed_lines,
+)
 
 STRICT_COUNTS = {
     "customer_trusted": 482,
@@ -180,6 +182,14 @@ def test_the_build_names_what_it_skipped_in_one_line_each(feed: Feed, feed_build
     assert "not staged" not in result.stdout
     assert lines[0].startswith("stedi dbt build: starting dbt and the embedded Spark")
     assert not [line for line in result.stdout.splitlines() + result.stderr.splitlines() if any(noise in line for noise in JVM_BOILERPLATE)]
+
+
+def test_recorded_counts_add_up_at_any_depth(feed: Feed, feed_build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """build_record_counts of the feed (its landing_records_add_up test passed in the build): every
+    line of the 5,000 files by outcome as the oracle finds it, malformed lines per nested file."""
+    warehouse, _ = feed_build
+    assert recorded_landing_outcomes(warehouse) == landing_outcomes(feed.root)
+    assert recorded_malformed_lines(warehouse) == feed.malformed
 
 
 def test_statements_do_not_grow_with_the_files_delivered(feed_build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:

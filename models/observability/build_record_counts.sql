@@ -1,8 +1,11 @@
 -- Append-only: every build adds its rows, and --full-refresh keeps the
 -- recorded builds (full_refresh=false). One row per table (its rows, newest
--- record and last load) and per landing table and outcome (the lines each rule
--- stopped, and the lines kept), all stamped with the build's start and dbt
--- invocation id.
+-- record and last load), per landing table and outcome (the lines each rule
+-- stopped, and the lines kept) and per landing file with malformed lines, all
+-- stamped with the build's start and dbt invocation id. A landing table's
+-- rows are the lines of its staged deliveries as the manifest recorded them
+-- when staging read each file: counting the landing files again would reopen
+-- every delivery at every build, which incremental staging never does.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -10,24 +13,6 @@
 ) }}
 
 with
-
-customer_landing as (
-
-    select * from {{ source('landing', 'customer_landing') }}
-
-),
-
-accelerometer_landing as (
-
-    select * from {{ source('landing', 'accelerometer_landing') }}
-
-),
-
-step_trainer_landing as (
-
-    select * from {{ source('landing', 'step_trainer_landing') }}
-
-),
 
 staged_customers as (
 
@@ -44,6 +29,12 @@ staged_accelerometer_readings as (
 staged_step_trainer_readings as (
 
     select * from {{ ref('stg_landing__step_trainer_readings') }}
+
+),
+
+staged_files as (
+
+    select * from {{ ref('stg_landing__files') }}
 
 ),
 
@@ -99,12 +90,10 @@ table_columns as (
 
     -- what is counted of each table, in one shape, so that one aggregate counts them all
     {%- for zone, table_name, relation, newest, loaded in [
-        ('landing', 'customer_landing', 'customer_landing', none, none),
-        ('landing', 'accelerometer_landing', 'accelerometer_landing', none, none),
-        ('landing', 'step_trainer_landing', 'step_trainer_landing', none, none),
         ('staging', 'stg_landing__customers', 'staged_customers', 'last_updated_at', 'loaded_at'),
         ('staging', 'stg_landing__accelerometer_readings', 'staged_accelerometer_readings', 'recorded_at', 'loaded_at'),
         ('staging', 'stg_landing__step_trainer_readings', 'staged_step_trainer_readings', 'sensor_reading_at', 'loaded_at'),
+        ('staging', 'stg_landing__files', 'staged_files', 'file_modified_at', 'loaded_at'),
         ('trusted', 'customer_trusted', 'customer_trusted', 'last_updated_at', none),
         ('trusted', 'accelerometer_trusted', 'accelerometer_trusted', 'recorded_at', 'loaded_at'),
         ('trusted', 'step_trainer_trusted', 'step_trainer_trusted', 'sensor_reading_at', 'loaded_at'),
@@ -129,12 +118,70 @@ table_rows as (
         table_zone,
         counted_table,
         cast(null as {{ dbt.type_string() }}) as reason,
+        cast(null as {{ dbt.type_string() }}) as landing_file,
         count(*) as record_count,
         max(record_at) as newest_record_at,
         max(loaded_at) as last_loaded_at
 
     from table_columns
     group by table_zone, counted_table
+
+),
+
+landing_rows as (
+
+    select
+        'table_rows' as measure,
+        'landing' as table_zone,
+        zone || '_landing' as counted_table,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        cast(null as {{ dbt.type_string() }}) as landing_file,
+        sum(staged_records) as record_count,
+        cast(null as timestamp) as newest_record_at,
+        cast(null as timestamp) as last_loaded_at
+
+    from staged_files
+    group by zone
+
+),
+
+malformed_lines as (
+
+    -- the staged lines R0 stopped, with the delivery (relative path) each came from
+    select
+        'customer_landing' as landing_table,
+        landing_file
+    from staged_customers
+    where is_malformed
+    union all
+    select
+        'accelerometer_landing' as landing_table,
+        landing_file
+    from staged_accelerometer_readings
+    where is_malformed
+    union all
+    select
+        'step_trainer_landing' as landing_table,
+        landing_file
+    from staged_step_trainer_readings
+    where is_malformed
+
+),
+
+malformed_lines_per_file as (
+
+    select
+        'malformed_lines' as measure,
+        'landing' as table_zone,
+        landing_table as counted_table,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        landing_file,
+        count(*) as record_count,
+        cast(null as timestamp) as newest_record_at,
+        cast(null as timestamp) as last_loaded_at
+
+    from malformed_lines
+    group by landing_table, landing_file
 
 ),
 
@@ -152,15 +199,20 @@ all_counts as (
 
     select * from table_rows
     union all
+    select * from landing_rows
+    union all
     select
         measure,
         'landing' as table_zone,
         landing_table as counted_table,
         reason,
+        cast(null as {{ dbt.type_string() }}) as landing_file,
         record_count,
         cast(null as timestamp) as newest_record_at,
         cast(null as timestamp) as last_loaded_at
     from landing_outcomes
+    union all
+    select * from malformed_lines_per_file
 
 ),
 
@@ -173,6 +225,7 @@ recorded as (
         cast(table_zone as {{ dbt.type_string() }}) as table_zone,
         cast(counted_table as {{ dbt.type_string() }}) as counted_table,
         cast(reason as {{ dbt.type_string() }}) as reason,
+        cast(landing_file as {{ dbt.type_string() }}) as landing_file,
         cast(record_count as bigint) as record_count,
         newest_record_at,
         last_loaded_at

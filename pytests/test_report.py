@@ -9,19 +9,21 @@ import os
 import re
 import shutil
 import subprocess
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pytest
-from reference import landing_line_counts, landing_outcomes
+from reference import landing_line_counts, landing_outcomes, malformed_lines_per_file
 
-from lakehouse import BIN, ZONE_TABLES, read_table, recorded_counts, recorded_landing_outcomes, row_count, table_path
+from lakehouse import (
+    BIN, ZONE_TABLES, read_table, recorded_counts, recorded_landing_outcomes, recorded_malformed_lines, row_count, table_path,
+)
 
 PLOTS = ("funnel", "rows", "freshness", "subjects", "signals", "malformed")
 STAGING = ("stg_landing__customers", "stg_landing__accelerometer_readings", "stg_landing__step_trainer_readings")
+MANIFEST = "stg_landing__files"
 
 
 def recorded(warehouse: Path) -> list[dict[str, Any]]:
@@ -39,11 +41,17 @@ def test_recorded_outcomes_equal_the_oracle(demo_build: Path, demo_landing: Path
     by_reason = recorded_landing_outcomes(demo_build, with_zeros=True)
     assert len(by_reason["customer_landing"]) == 9 and len(by_reason["step_trainer_landing"]) == 12
     assert [reason for table in by_reason.values() for reason, count in table.items() if not count] == ["erased"] * 3
+    # the malformed lines of each landing file, which add up to each table's malformed_line exclusions
+    per_file = recorded_malformed_lines(demo_build)
+    assert per_file == malformed_lines_per_file(demo_landing) and per_file
+    for table, outcomes in expected.items():
+        zone = table.removesuffix("_landing")
+        assert sum(count for path, count in per_file.items() if path.startswith(f"{zone}/")) == outcomes["malformed_line"], table
 
 
 def test_recorded_rows_are_the_tables(demo_build: Path) -> None:
     counts = recorded_counts(demo_build)
-    for table in (*STAGING, *ZONE_TABLES):
+    for table in (*STAGING, MANIFEST, *ZONE_TABLES):
         assert counts[("table_rows", table, None)] == row_count(demo_build, table), table
 
 
@@ -217,18 +225,9 @@ def test_every_plot_renders_its_data(report_page: Path, demo_build: Path, demo_l
         assert sum(d["value"] for d in bars) == len(values) > 0, name
     assert_encodes(drawn, 3, "signal bar height")
 
-    # malformed lines per landing file, counted from the landing files
+    # malformed lines per landing file, as the oracle counts them in the landing files
     malformed = by_plot(measurements, "malformed")
-    expected_files = Counter()
-    for path in sorted(demo_landing.glob("*/landing/*.json")):
-        for line in path.read_text().splitlines():
-            try:
-                record = json.loads(line) if line.strip() else {}
-            except ValueError:
-                record = None
-            if not isinstance(record, dict):
-                expected_files[path.relative_to(demo_landing).as_posix()] += 1
-    assert {d["label"]: d["value"] for d in malformed} == dict(expected_files)
+    assert {d["label"]: d["value"] for d in malformed} == malformed_lines_per_file(demo_landing)
     assert_encodes(malformed, 2, "malformed bar width")
 
 

@@ -34,11 +34,7 @@ RECORD_TABLE = "build_record_counts"
 TRAINING_TABLE = "machine_learning_curated"
 ZONES = ("landing", "staging", "trusted", "curated")
 LANDING_TABLES = tuple(f"{zone}_landing" for zone in LANDING_ZONES)
-STAGING_TABLES = {
-    "customer": "stg_landing__customers",
-    "accelerometer": "stg_landing__accelerometer_readings",
-    "step_trainer": "stg_landing__step_trainer_readings",
-}
+STAGED_FILES_TABLE = "stg_landing__files"  # the manifest: one row per staged delivery
 # what a kept landing line reached, per landing table
 KEPT_IN = {
     "customer_landing": "customer_curated",
@@ -83,16 +79,10 @@ class Recorded:
     table_zone: str
     counted_table: str
     reason: str | None
+    landing_file: str | None
     record_count: int
     newest_record_at: datetime.datetime | None
     last_loaded_at: datetime.datetime | None
-
-
-@dataclass(frozen=True)
-class LandingFile:
-    path: str
-    lines: int
-    malformed_lines: int
 
 
 @dataclass(frozen=True)
@@ -100,7 +90,6 @@ class ReportData:
     recorded: list[Recorded]  # every recorded build, oldest first
     readings_per_subject: list[int]
     signals: dict[str, np.ndarray]
-    landing_files: list[LandingFile]
 
     @property
     def builds(self) -> list[tuple[datetime.datetime, str]]:
@@ -110,6 +99,16 @@ class ReportData:
     def latest(self) -> list[Recorded]:
         built_at, invocation_id = self.builds[-1]
         return [row for row in self.recorded if row.invocation_id == invocation_id]
+
+    @property
+    def malformed_files(self) -> list[Recorded]:
+        """The latest build's landing files with malformed lines, most first."""
+        return sorted((r for r in self.latest if r.measure == "malformed_lines"), key=lambda r: (-r.record_count, r.landing_file or ""))
+
+    @property
+    def staged_files(self) -> int:
+        """The deliveries staged so far: the rows of the manifest stg_landing__files."""
+        return sum(r.record_count for r in self.latest if r.measure == "table_rows" and r.counted_table == STAGED_FILES_TABLE)
 
 
 def _parquet_files(tables_dir: Path, table: str) -> list[str]:
@@ -129,21 +128,13 @@ def _scan(tables_dir: Path, table: str) -> str:
     return f"read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
 
 
-def _display_path(path: str) -> str:
-    """A landing file as the path under the landing root, e.g. customer/landing/customer-1.json."""
-    for zone in LANDING_ZONES:
-        marker = f"/{zone}/landing/"
-        if marker in path:
-            return path[path.rindex(marker) + 1:]
-    return path
-
-
 def load(tables_dir: Path) -> ReportData:
     """Everything the report draws, from the tables' Parquet folders."""
     db = duckdb.connect()
     rows = db.execute(
-        "select invocation_id, built_at, measure, table_zone, counted_table, reason, record_count, newest_record_at,"
-        f" last_loaded_at from {_scan(tables_dir, RECORD_TABLE)} order by built_at, counted_table, reason"
+        "select invocation_id, built_at, measure, table_zone, counted_table, reason, landing_file, record_count,"
+        f" newest_record_at, last_loaded_at from {_scan(tables_dir, RECORD_TABLE)}"
+        " order by built_at, counted_table, reason, landing_file"
     ).fetchall()
     if not rows:
         raise PreflightError(f"{tables_dir / RECORD_TABLE}: no build recorded yet; run a build first (make build)")
@@ -151,16 +142,7 @@ def load(tables_dir: Path) -> ReportData:
     per_subject = [count for (count,) in db.execute(f"select count(*) from {training} group by subject_id").fetchall()]
     columns = db.execute(f"select {', '.join(SIGNALS)} from {training}").fetchnumpy()
     signals = {name: np.asarray(columns[name], dtype=float) for name in SIGNALS}
-    files: list[LandingFile] = []
-    for table in STAGING_TABLES.values():
-        files += [
-            LandingFile(_display_path(path), lines, malformed)
-            for path, lines, malformed in db.execute(
-                f"select landing_file_path, count(*), count_if(is_malformed) from {_scan(tables_dir, table)}"
-                " group by landing_file_path"
-            ).fetchall()
-        ]
-    return ReportData([Recorded(*row) for row in rows], sorted(per_subject), signals, files)
+    return ReportData([Recorded(*row) for row in rows], sorted(per_subject), signals)
 
 
 # --- plots -------------------------------------------------------------------------------------
@@ -362,17 +344,18 @@ def signals_plot(signals: dict[str, np.ndarray]) -> _Plot:
     return plot
 
 
-def malformed_plot(files: list[LandingFile]) -> _Plot:
-    shown = sorted((f for f in files if f.malformed_lines), key=lambda f: (-f.malformed_lines, f.path))[:MAX_FILES]
+def malformed_plot(malformed_files: list[Recorded]) -> _Plot:
+    """The recorded malformed lines of each landing file, most first."""
+    shown = [(r.landing_file or "", r.record_count) for r in malformed_files[:MAX_FILES]]
     figure, (ax,) = _figure(1, 1, max(1.6, 0.28 * len(shown) + 0.8))
     plot = _Plot("malformed", figure)
-    bars = ax.barh(range(len(shown)), [f.malformed_lines for f in shown], color=EXCLUDED_COLOUR)
-    texts = ax.bar_label(bars, labels=[_number(f.malformed_lines) for f in shown], padding=3, fontsize=8)
-    for bar, text, landing_file in zip(bars, texts, shown):
-        plot.tag(bar, "malformed lines", landing_file.path, landing_file.malformed_lines, shown=text)
-    ax.set_yticks(range(len(shown)), [f.path for f in shown], fontsize=8)
+    bars = ax.barh(range(len(shown)), [count for _, count in shown], color=EXCLUDED_COLOUR)
+    texts = ax.bar_label(bars, labels=[_number(count) for _, count in shown], padding=3, fontsize=8)
+    for bar, text, (path, count) in zip(bars, texts, shown):
+        plot.tag(bar, "malformed lines", path, count, shown=text)
+    ax.set_yticks(range(len(shown)), [path for path, _ in shown], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, max((f.malformed_lines for f in shown), default=1) * 1.15)
+    ax.set_xlim(0, max((count for _, count in shown), default=1) * 1.15)
     ax.set_xlabel("malformed lines", fontsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=8)
@@ -434,7 +417,7 @@ def render(data: ReportData, source: str) -> str:
         len(subjects), sum(subjects), min(subjects, default=0), float(np.median(subjects)) if subjects else 0,
         max(subjects, default=0), f"{100 * sum(largest) / max(1, sum(subjects)):.1f}%",
     )]
-    malformed_files = sorted((f for f in data.landing_files if f.malformed_lines), key=lambda f: (-f.malformed_lines, f.path))
+    malformed_files = data.malformed_files
     sections = [
         _section("funnel", "From landing to the training table, by rule",
                  "Where did each landing line go? Every line is kept or stopped by the first rule that applies; "
@@ -460,11 +443,10 @@ def render(data: ReportData, source: str) -> str:
         _section("malformed", "Malformed lines per landing file",
                  "Did a delivery arrive damaged? Landing files with malformed lines (R0), most first"
                  + (f" (the first {MAX_FILES})" if len(malformed_files) > MAX_FILES else "")
-                 + f"; {sum(1 for f in data.landing_files if not f.malformed_lines):,} of "
-                 f"{len(data.landing_files):,} files have none.",
-                 malformed_plot(data.landing_files),
-                 _table(("landing file", "lines", "malformed lines"),
-                        [(f.path, f.lines, f.malformed_lines) for f in malformed_files], "malformed-table")),
+                 + f"; {data.staged_files - len(malformed_files):,} of the {data.staged_files:,} staged files have none.",
+                 malformed_plot(malformed_files),
+                 _table(("landing file", "landing table", "malformed lines"),
+                        [(r.landing_file, r.counted_table, r.record_count) for r in malformed_files], "malformed-table")),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -3,9 +3,10 @@
 -- record and last load), per landing table and outcome (the lines each rule
 -- stopped, and the lines kept) and per landing file with malformed lines, all
 -- stamped with the build's start and dbt invocation id. A landing table's
--- rows are the lines of its staged deliveries as the manifest recorded them
--- when staging read each file: counting the landing files again would reopen
--- every delivery at every build, which incremental staging never does.
+-- rows are its lines staged so far (staging holds one row per landing line,
+-- malformed ones included): counting the landing files again would reopen
+-- every delivery at every build, which incremental staging never does, and
+-- the manifest's per-file counts keep the lines `make erase` removed.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -90,6 +91,9 @@ table_columns as (
 
     -- what is counted of each table, in one shape, so that one aggregate counts them all
     {%- for zone, table_name, relation, newest, loaded in [
+        ('landing', 'customer_landing', 'staged_customers', none, none),
+        ('landing', 'accelerometer_landing', 'staged_accelerometer_readings', none, none),
+        ('landing', 'step_trainer_landing', 'staged_step_trainer_readings', none, none),
         ('staging', 'stg_landing__customers', 'staged_customers', 'last_updated_at', 'loaded_at'),
         ('staging', 'stg_landing__accelerometer_readings', 'staged_accelerometer_readings', 'recorded_at', 'loaded_at'),
         ('staging', 'stg_landing__step_trainer_readings', 'staged_step_trainer_readings', 'sensor_reading_at', 'loaded_at'),
@@ -125,23 +129,6 @@ table_rows as (
 
     from table_columns
     group by table_zone, counted_table
-
-),
-
-landing_rows as (
-
-    select
-        'table_rows' as measure,
-        'landing' as table_zone,
-        zone || '_landing' as counted_table,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        cast(null as {{ dbt.type_string() }}) as landing_file,
-        sum(staged_records) as record_count,
-        cast(null as timestamp) as newest_record_at,
-        cast(null as timestamp) as last_loaded_at
-
-    from staged_files
-    group by zone
 
 ),
 
@@ -198,8 +185,6 @@ landing_outcomes as (
 all_counts as (
 
     select * from table_rows
-    union all
-    select * from landing_rows
     union all
     select
         measure,

@@ -19,6 +19,13 @@ ZONE_FIELDS: dict[str, tuple[str, ...]] = {
     "accelerometer": ("user", "timestamp", "x", "y", "z"),
     "step_trainer": ("sensorReadingTime", "serialNumber", "distanceFromObject"),
 }
+# Fields declared as numbers (the landing sources' bigint, int and double); the others are
+# strings, which take any JSON value. A value of another type makes the line malformed (R0).
+WHOLE_NUMBER_FIELDS = {
+    "registrationDate", "lastUpdateDate", "shareWithResearchAsOfDate", "shareWithPublicAsOfDate",
+    "shareWithFriendsAsOfDate", "timestamp", "sensorReadingTime", "distanceFromObject",
+}
+NUMBER_FIELDS = {"x", "y", "z"}
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "customer": ("email",),
     "accelerometer": ("user", "timestamp"),
@@ -59,13 +66,25 @@ def _lines(landing_root: Path, zone: str) -> Iterator[str]:
                     yield line
 
 
-def _parse(line: str) -> Record | None:
-    """The line's JSON object, or None for a malformed line."""
+def _fits(field: str, value: Any) -> bool:
+    """Whether the value can be read as the field's declared type (null always can)."""
+    if value is None or field not in WHOLE_NUMBER_FIELDS | NUMBER_FIELDS:
+        return True
+    if isinstance(value, bool):  # JSON true/false is no number, though Python's bool is an int
+        return False
+    return isinstance(value, int) if field in WHOLE_NUMBER_FIELDS else isinstance(value, int | float)
+
+
+def _parse(line: str, zone: str) -> Record | None:
+    """The line's JSON object, or None for a malformed line: not a JSON object, or a declared
+    field holding a value of another type (a word where a number belongs)."""
     try:
         value = json.loads(line)
     except ValueError:
         return None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict) or not all(_fits(name, value.get(name)) for name in ZONE_FIELDS[zone]):
+        return None
+    return value
 
 
 def malformed_lines_per_file(landing_root: Path) -> dict[str, int]:
@@ -75,7 +94,7 @@ def malformed_lines_per_file(landing_root: Path) -> dict[str, int]:
         for path in _landing_files(landing_root, zone):
             opener = gzip.open if path.name.endswith(".gz") else open
             with opener(path, "rt", encoding="utf-8") as lines:
-                malformed = sum(_parse(line) is None for line in lines if line.strip())
+                malformed = sum(_parse(line, zone) is None for line in lines if line.strip())
             if malformed:
                 counts[path.relative_to(landing_root).as_posix()] = malformed
     return counts
@@ -83,7 +102,7 @@ def malformed_lines_per_file(landing_root: Path) -> dict[str, int]:
 
 def malformed_line_counts(landing_root: Path) -> dict[str, int]:
     """R0: lines per zone that are not a JSON object."""
-    return {zone: sum(_parse(line) is None for line in _lines(landing_root, zone)) for zone in ZONE_FIELDS}
+    return {zone: sum(_parse(line, zone) is None for line in _lines(landing_root, zone)) for zone in ZONE_FIELDS}
 
 
 def _missing(value: Any) -> bool:
@@ -96,7 +115,7 @@ def landing_records(landing_root: Path, zone: str) -> list[Record]:
     fields = ZONE_FIELDS[zone]
     distinct: set[Row] = set()
     for line in _lines(landing_root, zone):
-        record = _parse(line)
+        record = _parse(line, zone)
         if record is None or any(_missing(record.get(key)) for key in KEY_FIELDS[zone]):
             continue
         distinct.add(tuple(record.get(name) for name in fields))
@@ -234,7 +253,7 @@ def _landing_line_outcomes(landing_root: Path, zone: str) -> tuple[collections.C
     seen: set[Row] = set()
     records: list[Record] = []
     for line in _lines(landing_root, zone):
-        record = _parse(line)
+        record = _parse(line, zone)
         if record is None:
             stopped["malformed_line"] += 1
         elif any(_missing(record.get(key)) for key in KEY_FIELDS[zone]):

@@ -223,6 +223,9 @@ def funnel_plot(latest: list[Recorded]) -> _Plot:
 def rows_plot(recorded: list[Recorded], builds: list[tuple[datetime.datetime, str]]) -> _Plot:
     """Rows of every table at each recorded build, one panel per zone."""
     shown_builds = {invocation for _, invocation in builds[-MAX_BUILDS:]}
+    first, last = builds[-MAX_BUILDS:][0][0], builds[-1][0]
+    # a margin either side, so that a single build does not stretch the axis over years
+    margin = max((last - first) * 0.05, datetime.timedelta(hours=1))
     figure, axes_list = _figure(2, 2, 6.5)
     plot = _Plot("rows", figure)
     for ax, zone in zip(axes_list, ZONES):
@@ -234,6 +237,7 @@ def rows_plot(recorded: list[Recorded], builds: list[tuple[datetime.datetime, st
                 (marker,) = ax.plot([point.built_at], [point.record_count], "o", color=line.get_color(), markersize=4)
                 plot.tag(marker, zone, f"{table} at {point.built_at:%Y-%m-%d %H:%M:%S}", point.record_count)
         ax.set_title(zone, fontsize=10, loc="left")
+        ax.set_xlim(first - margin, last + margin)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.2), frameon=False)
         ax.tick_params(labelsize=7)
@@ -453,7 +457,8 @@ def render(data: ReportData, source: str) -> str:
         f"<title>STEDI lakehouse build report</title><style>{STYLE}</style></head><body>"
         "<h1>STEDI lakehouse: what the builds did</h1>"
         f'<p id="build">Latest build {built_at:%Y-%m-%d %H:%M:%S} UTC (dbt invocation {html.escape(invocation_id)}); '
-        f"{len(data.builds):,} builds recorded in {RECORD_TABLE}; read from {html.escape(source)}.</p>"
+        f"{len(data.builds):,} build{'s' if len(data.builds) != 1 else ''} recorded in {RECORD_TABLE}; "
+        f"read from {html.escape(source)}.</p>"
         + "".join(sections)
         + "</body></html>\n"
     )

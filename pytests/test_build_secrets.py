@@ -17,6 +17,7 @@ from stedi_lakehouse.build_secrets import resolve_secrets
 from stedi_lakehouse.checks.athena_check import empty_aws
 from stedi_lakehouse.demo_marker import MARKER_NAME, why_not_demo_data
 from stedi_lakehouse.generate import GeneratorConfig, append_batch, generate_landing
+from stedi_lakehouse.paths import LANDING_ZONES
 from stedi_lakehouse.preflight import DEMO_SUBJECT_SALT, PreflightError, check_secrets
 
 SMALL = GeneratorConfig(customers=40, readings_per_customer=12, seed=3, files_per_zone=2)
@@ -63,7 +64,10 @@ def refusal(result: subprocess.CompletedProcess[str]) -> str:
 def test_demo_data_builds_with_the_demo_salt_and_says_so(demo: Path) -> None:
     result = preflight("--landing", str(demo))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "preflight: generated demo data: subject_id uses the public demo salt (never do this with real data)"
+    assert result.stdout.splitlines() == [
+        f"stedi preflight: landing {demo}: customer 2 files, accelerometer 3 files, step_trainer 3 files",
+        "preflight: generated demo data: subject_id uses the public demo salt (never do this with real data)",
+    ]
 
 
 def test_real_data_without_a_salt_is_refused_with_how_to_set_it(real: Path) -> None:
@@ -86,7 +90,8 @@ def test_a_public_or_short_salt_is_refused(real: Path, salt: str, problem: str) 
 
 def test_real_data_with_a_secret_salt_passes(real: Path) -> None:
     result = preflight("--landing", str(real), STEDI_SUBJECT_SALT=GOOD_SALT)
-    assert result.returncode == 0 and not result.stdout and not result.stderr
+    assert result.returncode == 0 and not result.stderr
+    assert result.stdout.splitlines() == [f"stedi preflight: landing {real}: customer 1 file, accelerometer 1 file, step_trainer 1 file"]
 
 
 @pytest.mark.parametrize("target", ["thrift", "athena"])
@@ -94,7 +99,11 @@ def test_thrift_and_athena_need_a_salt_even_on_demo_data(demo: Path, target: str
     landing = str(demo) if target == "thrift" else "s3://lake/landing"
     line = refusal(preflight("--landing", landing, "--target", target))
     assert f"STEDI_SUBJECT_SALT is not set, and this is a build on the {target} target: the build needs a secret salt" in line
-    assert preflight("--landing", landing, STEDI_TARGET=target, STEDI_SUBJECT_SALT=GOOD_SALT).returncode == 0
+    accepted = preflight("--landing", landing, STEDI_TARGET=target, STEDI_SUBJECT_SALT=GOOD_SALT)
+    if target == "thrift":
+        assert accepted.returncode == 0
+    else:  # the salt passes; the preflight goes on to list the S3 landing zone, which needs AWS (none here)
+        assert "cannot list s3://lake/landing/customer/landing/" in refusal(accepted)
 
 
 def test_athena_needs_an_s3_landing_zone(demo: Path) -> None:
@@ -176,6 +185,10 @@ def secrets_manager() -> Iterator[str]:
         client = boto3.client("secretsmanager", region_name="eu-west-1")
         client.create_secret(Name="stedi-lakehouse/subject-salt", SecretString=GOOD_SALT)
         client.create_secret(Name="stedi-lakehouse/erasure-key", SecretString=GOOD_KEY)
+        s3 = boto3.client("s3")  # the landing zone the Athena preflights list: one record per zone
+        s3.create_bucket(Bucket="lake")
+        for zone in LANDING_ZONES:
+            s3.put_object(Bucket="lake", Key=f"landing/{zone}/landing/day-1.json", Body=b'{"a": 1}\n')
         yield endpoint
 
 

@@ -36,13 +36,19 @@ def _preflight(args: argparse.Namespace) -> None:
             f"STEDI_LANDING_PATH={landing} is not an s3:// landing prefix: Athena reads the landing zone from S3 "
             f"(upload it with `stedi upload-landing {landing} s3://bucket/prefix`)"
         )
-    print(f"stedi preflight: {check_landing(landing)}")
+    # a local folder first: a wrong path is the likelier mistake, and the secrets check reads its
+    # demo-data marker; an S3 listing needs credentials and the network, so it comes last
+    remote = landing.startswith("s3://")
+    if not remote:
+        print(f"stedi preflight: {check_landing(landing)}")
     secrets = {variable: os.environ.get(variable, "") for variable in SECRET_VARIABLES}
     secrets.update(resolve_secrets(os.environ))  # those named by <VARIABLE>_SECRET_ID only
     note = check_secrets(target, landing, secrets, require_erasure_key=args.require_erasure_key)
     if secrets.get(ERASURE_KEY_ENV):
         # a key that breaks out of its SQL literal would fail the build with the key in the error
         check_key_format(secrets[ERASURE_KEY_ENV])
+    if remote:
+        print(f"stedi preflight: {check_landing(landing)}")
     if note:
         print(f"preflight: {note}")
 

@@ -187,9 +187,16 @@ def secrets_manager() -> Iterator[str]:
         client.create_secret(Name="stedi-lakehouse/erasure-key", SecretString=GOOD_KEY)
         s3 = boto3.client("s3")  # the landing zone the Athena preflights list: one record per zone
         s3.create_bucket(Bucket="lake")
-        for zone in LANDING_ZONES:
-            s3.put_object(Bucket="lake", Key=f"landing/{zone}/landing/day-1.json", Body=b'{"a": 1}\n')
+        keys = [f"landing/{zone}/landing/day-1.json" for zone in LANDING_ZONES]
+        for key in keys:
+            s3.put_object(Bucket="lake", Key=key, Body=b'{"a": 1}\n')
         yield endpoint
+        # moto keeps its state in this process across servers: leave no bucket for later tests
+        for key in keys:
+            s3.delete_object(Bucket="lake", Key=key)
+        s3.delete_bucket(Bucket="lake")
+        for secret in ("stedi-lakehouse/subject-salt", "stedi-lakehouse/erasure-key"):
+            client.delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
 
 
 def test_secrets_are_read_from_secrets_manager(secrets_manager: str) -> None:

@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import socket
+import urllib.request
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,9 @@ def network_tripwire() -> Iterator[tuple[str, list[str]]]:
         server.close()
 
 
+_open_aws = 0  # empty_aws contexts open in this process
+
+
 @contextmanager
 def empty_aws() -> Iterator[str]:
     """A local moto server standing in for AWS, empty: no Glue database (every table is new), no bucket."""
@@ -140,9 +144,16 @@ def empty_aws() -> Iterator[str]:
         port = probe.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    global _open_aws
+    if not _open_aws:
+        # moto keeps buckets, Glue tables and secrets in this process across servers: a test's
+        # leftovers would make the next one's "empty" AWS hold them (nested servers share state)
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")).close()
+    _open_aws += 1
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        _open_aws -= 1
         server.stop()
 
 

@@ -12,9 +12,13 @@ import collections
 import datetime
 import json
 import re
+import subprocess
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from reference import (
     COLUMNS, current_records, email_key, expected_zones, landing_records, serial_owners, subject_id,
@@ -130,101 +134,190 @@ def compiled_scope(warehouse: Path) -> str:
     return match[1] if match else ""
 
 
-def test_daily_deliveries(tmp_path: Path) -> None:
-    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
-    project = copy_project(tmp_path / "project")
-    generate_landing(landing, HISTORY)
-    run_dbt(MAIN_JOB, landing=landing, warehouse=warehouse, project_dir=project)
-    expected = Expected(landing)
-    assert_equals_oracle(warehouse, expected)
-    assert compiled_scope(warehouse) == "", "the first build tests whole tables"
+@dataclass
+class Walk:
+    """One landing folder, project copy and Spark warehouse that every day of the walk builds on."""
 
-    # A day without consent changes: new readings (some of earlier dates), new registrants,
-    # profile updates. Partitions it delivered nothing to, whose rows stay, keep their files.
-    files_before = {table: partition_files(warehouse, table) for table in READING_TABLES}
-    before, landing_before = expected, set(landing.glob("*/landing/*.json"))
-    append_day(landing, consent_changes=False)
-    run_dbt(MAIN_JOB, landing=landing, warehouse=warehouse, project_dir=project)
-    expected = Expected(landing)
-    assert_equals_oracle(warehouse, expected)
-    delivered = delivered_partitions(new_day_files(landing, landing_before), expected)
-    assert {date for date, _ in delivered} > {max(date for date, _ in delivered)}, "no late readings delivered"
-    for table in READING_TABLES:
-        untouched = {
-            partition for partition in files_before[table]
-            if partition not in delivered
-            and before.partitions(table).get(partition) == expected.partitions(table).get(partition)
-        }
-        assert len(untouched) > len(files_before[table]) / 2, table
-        after = partition_files(warehouse, table)
-        rewritten = {partition for partition in untouched if after.get(partition) != files_before[table][partition]}
-        assert not rewritten, f"{table}: partitions rewritten on a day that did not touch them: {sorted(rewritten)}"
-    assert compiled_scope(warehouse) not in ("", "false")
-    last_date = max(date for date, _ in delivered)
-    assert f"date '{last_date}'" in compiled_scope(warehouse), "the tests' scope is this build's, not a parsed one"
+    landing: Path
+    project: Path
+    warehouse: Path
 
-    # A day with two revocations, a late consent and a serial number that becomes shared; and
-    # by hand, an erasure request and a consent moved later.
-    before = expected
-    append_day(landing, consent_changes=True)
+    def build(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run_dbt([*MAIN_JOB, *args], landing=self.landing, warehouse=self.warehouse, project_dir=self.project, check=check)
+
+
+@dataclass
+class QuietDay:
+    before: Expected
+    after: Expected
+    files_before: dict[str, dict[Partition, set[tuple[str, int]]]]
+    delivered: set[Partition]
+
+
+@dataclass
+class ConsentDay:
+    before: Expected
+    after: Expected
+    erased: str
+    moved: str
+    later_consent: int
+    day_start: datetime.datetime
+    stdout: str
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Walk, Expected]:
+    """The history built fresh: the walk's first build."""
+    root = tmp_path_factory.mktemp("daily")
+    walk = Walk(root / "landing", copy_project(root / "project"), root / "warehouse")
+    generate_landing(walk.landing, HISTORY)
+    walk.build()
+    return walk, Expected(walk.landing)
+
+
+@pytest.fixture(scope="module")
+def quiet_day(history: tuple[Walk, Expected]) -> QuietDay:
+    """A day without consent changes: new readings (some of earlier dates), new registrants,
+    profile updates; built incrementally."""
+    walk, before = history
+    files_before = {table: partition_files(walk.warehouse, table) for table in READING_TABLES}
+    landing_before = set(walk.landing.glob("*/landing/*.json"))
+    append_day(walk.landing, consent_changes=False)
+    walk.build()
+    after = Expected(walk.landing)
+    return QuietDay(before, after, files_before, delivered_partitions(new_day_files(walk.landing, landing_before), after))
+
+
+@pytest.fixture(scope="module")
+def consent_day(history: tuple[Walk, Expected], quiet_day: QuietDay) -> ConsentDay:
+    """A day with two revocations, a late consent and a serial number that becomes shared; and
+    by hand, an erasure request and a consent moved later; built incrementally."""
+    walk, before = history[0], quiet_day.after
+    append_day(walk.landing, consent_changes=True)
     day_start = datetime.datetime.combine(day_date(HISTORY.days + 1), datetime.time(), datetime.timezone.utc)
-    current = current_records(landing_records(landing, "customer"))
+    current = current_records(landing_records(walk.landing, "customer"))
     still_consenting = [
         email_key(row[1]) for row in sorted(before.zones["customer_curated"])
         if current[email_key(row[1])]["shareWithResearchAsOfDate"] is not None
     ]
     erased = still_consenting[0]
-    moved = next(person for person in still_consenting[1:] if rows_of(warehouse, {person}, set())["accelerometer_trusted"] > 3)
+    moved = next(person for person in still_consenting[1:] if rows_of(walk.warehouse, {person}, set())["accelerometer_trusted"] > 3)
     later_consent = max(
-        timestamp for user, timestamp in read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"])
+        timestamp for user, timestamp in read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"])
         if email_key(user) == moved
     )
     latest_update = max(record["lastUpdateDate"] or 0 for record in current.values())
-    (landing / "customer" / "landing" / "customer-corrections.json").write_text(
+    (walk.landing / "customer" / "landing" / "customer-corrections.json").write_text(
         json.dumps({**current[moved], "lastUpdateDate": latest_update + 1, "shareWithResearchAsOfDate": later_consent}) + "\n"
     )
-    write_erasure_requests(project, [erased.upper()])
-    result = run_dbt(MAIN_JOB, landing=landing, warehouse=warehouse, project_dir=project)
-    assert "subject states changed" in result.stdout
-    expected = Expected(landing, erasure_emails=[erased])
-    assert_equals_oracle(warehouse, expected)
-    gone = before.trusted - expected.trusted
-    assert erased in gone and len(gone) == 3, "two revocations and an erasure"
-    gone_serials = {serial for serial, owner in before.owners.items() if owner in gone}
-    assert not any(rows_of(warehouse, gone, gone_serials).values()), "rows of people who left"
-    holders = collections.Counter(
-        record["serialNumber"] for record in current_records(landing_records(landing, "customer")).values() if record["serialNumber"]
-    )
-    shared = {serial for serial in before.owners if holders[serial] > 1}
-    assert len(shared) == 1
-    assert not rows_of(warehouse, {before.owners[serial] for serial in shared}, shared)["machine_learning_curated"]
-    registered_today = {
-        email_key(record["email"]) for record in landing_records(landing, "customer")
-        if record["registrationDate"] >= day_start.timestamp() * 1000
-    }
-    late = expected.trusted - before.trusted - registered_today
-    assert len(late) == 1
-    late_readings = read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"])
-    assert min(time for user, time in late_readings if email_key(user) in late) < day_start.timestamp() * 1000
-    assert {time for user, time in late_readings if email_key(user) == moved} == {later_consent}
+    write_erasure_requests(walk.project, [erased.upper()])
+    result = walk.build()
+    return ConsentDay(before, Expected(walk.landing, erasure_emails=[erased]), erased, moved, later_consent, day_start, result.stdout)
 
-    # A day whose accelerometer model leaks readings taken before consent: the incremental
-    # build's data tests fail; with the model mended, the tests still cover that build's
-    # partitions (they have not passed since), so they fail until a full refresh rebuilds them.
-    append_day(landing, consent_changes=True)
-    model = project / "models" / "trusted" / "accelerometer_trusted.sql"
+
+def test_the_first_build_tests_whole_tables(history: tuple[Walk, Expected]) -> None:
+    walk, expected = history
+    assert_equals_oracle(walk.warehouse, expected)
+    assert compiled_scope(walk.warehouse) == ""
+
+
+def test_a_quiet_day_leaves_the_partitions_it_did_not_touch(history: tuple[Walk, Expected], quiet_day: QuietDay) -> None:
+    walk = history[0]
+    assert_equals_oracle(walk.warehouse, quiet_day.after)
+    delivered = quiet_day.delivered
+    assert {date for date, _ in delivered} > {max(date for date, _ in delivered)}, "no late readings delivered"
+    after_files = {table: partition_files(walk.warehouse, table) for table in READING_TABLES}
+    for table in READING_TABLES:
+        untouched = {
+            partition for partition in quiet_day.files_before[table]
+            if partition not in delivered
+            and quiet_day.before.partitions(table).get(partition) == quiet_day.after.partitions(table).get(partition)
+        }
+        assert len(untouched) > len(quiet_day.files_before[table]) / 2, table
+        rewritten = {partition for partition in untouched if after_files[table].get(partition) != quiet_day.files_before[table][partition]}
+        assert not rewritten, f"{table}: partitions rewritten on a day that did not touch them: {sorted(rewritten)}"
+    scope = compiled_scope(walk.warehouse)
+    assert scope not in ("", "false")
+    assert f"date '{max(date for date, _ in delivered)}'" in scope, "the tests' scope is this build's, not a parsed one"
+
+
+def test_consent_changes_reach_every_partition_of_the_people_concerned(
+    history: tuple[Walk, Expected], consent_day: ConsentDay,
+) -> None:
+    walk, day = history[0], consent_day
+    assert "subject states changed" in day.stdout
+    assert_equals_oracle(walk.warehouse, day.after)
+    gone = day.before.trusted - day.after.trusted
+    assert day.erased in gone and len(gone) == 3, "two revocations and an erasure"
+    gone_serials = {serial for serial, owner in day.before.owners.items() if owner in gone}
+    assert not any(rows_of(walk.warehouse, gone, gone_serials).values()), "rows of people who left"
+    holders = collections.Counter(
+        record["serialNumber"] for record in current_records(landing_records(walk.landing, "customer")).values() if record["serialNumber"]
+    )
+    shared = {serial for serial in day.before.owners if holders[serial] > 1}
+    assert len(shared) == 1
+    assert not rows_of(walk.warehouse, {day.before.owners[serial] for serial in shared}, shared)["machine_learning_curated"]
+    registered_today = {
+        email_key(record["email"]) for record in landing_records(walk.landing, "customer")
+        if record["registrationDate"] >= day.day_start.timestamp() * 1000
+    }
+    late = day.after.trusted - day.before.trusted - registered_today
+    assert len(late) == 1
+    late_readings = read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"])
+    assert min(time for user, time in late_readings if email_key(user) in late) < day.day_start.timestamp() * 1000
+    assert {time for user, time in late_readings if email_key(user) == day.moved} == {day.later_consent}
+
+
+def test_failed_data_tests_keep_their_rows_in_scope_until_a_full_refresh(
+    history: tuple[Walk, Expected], consent_day: ConsentDay,
+) -> None:
+    """A day whose accelerometer model leaks readings taken before consent: the incremental
+    build's data tests fail; with the model mended, the tests still cover that build's
+    partitions (they have not passed since), so they fail until a full refresh rebuilds them,
+    which equals the oracle."""
+    walk = history[0]
+    append_day(walk.landing, consent_changes=True)
+    model = walk.project / "models" / "trusted" / "accelerometer_trusted.sql"
     mended = model.read_text()
     model.write_text(mended.replace("where\n        {{ within_research_consent(", "where\n        true or {{ within_research_consent("))
-    result = run_dbt(MAIN_JOB, landing=landing, warehouse=warehouse, project_dir=project, check=False)
+    result = walk.build("--select", "+accelerometer_trusted", check=False)
     assert result.returncode != 0 and "FAIL" in result.stdout and "reading_has_consent_accelerometer_trusted" in result.stdout
     model.write_text(mended)
     consent_test = ["test", "--select", "reading_has_consent_accelerometer_trusted_timestamp__ref_customer_trusted___user"]
-    result = run_dbt(consent_test, landing=landing, warehouse=warehouse, project_dir=project, check=False)
+    result = run_dbt(consent_test, landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project, check=False)
     assert result.returncode != 0 and "FAIL" in result.stdout
 
-    run_dbt([*MAIN_JOB, "--full-refresh"], landing=landing, warehouse=warehouse, project_dir=project)
-    assert_equals_oracle(warehouse, Expected(landing, erasure_emails=[erased]))
-    assert compiled_scope(warehouse) == "", "a full refresh tests whole tables"
+    walk.build("--full-refresh")
+    assert_equals_oracle(walk.warehouse, Expected(walk.landing, erasure_emails=[consent_day.erased]))
+    assert compiled_scope(walk.warehouse) == "", "a full refresh tests whole tables"
+
+
+def test_a_table_from_before_subject_buckets_asks_for_a_full_refresh(
+    history: tuple[Walk, Expected], consent_day: ConsentDay,
+) -> None:
+    """A reading table partitioned by date only (an earlier version of the project) stops the
+    build with one line saying what to run, and is left as it was; --full-refresh rebuilds it."""
+    walk = history[0]
+    (walk.project / "macros" / "downgrade.sql").write_text(
+        "{% macro downgrade() %}"
+        "{% do run_query('drop table stedi.accelerometer_trusted') %}"
+        "{% do run_query('create table stedi.accelerometer_trusted using parquet partitioned by (reading_date) as"
+        " select `user`, `timestamp`, x, y, z, recorded_at, loaded_at, cast(recorded_at as date) as reading_date"
+        " from stedi.stg_landing__accelerometer_readings where not is_malformed') %}"
+        "{% endmacro %}"
+    )
+    run_dbt(["run-operation", "downgrade"], landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project)
+    old_rows = read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"])
+    only_it = ["run", "--select", "accelerometer_trusted"]
+    result = run_dbt(only_it, landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project, check=False)
+    assert result.returncode == 1
+    assert "stedi.accelerometer_trusted was built by an earlier version of this project (it has no subject_bucket column)" in result.stdout
+    assert "make build DBT_ARGS=--full-refresh" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"]) == old_rows
+
+    run_dbt([*only_it, "--full-refresh"], landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project)
+    expected = Expected(walk.landing, erasure_emails=[consent_day.erased])
+    assert read_table(walk.warehouse, "accelerometer_trusted", COLUMNS["accelerometer_trusted"]) == expected.zones["accelerometer_trusted"]
 
 
 def test_a_rerun_with_nothing_new_changes_nothing(demo_build: Path, demo_landing: Path) -> None:
@@ -235,32 +328,3 @@ def test_a_rerun_with_nothing_new_changes_nothing(demo_build: Path, demo_landing
     assert "partitions to rewrite" not in result.stdout
     assert {table: partition_files(demo_build, table) for table in READING_TABLES} == before
     assert read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file", "loaded_at"]) == staged
-
-
-def test_a_table_from_before_subject_buckets_asks_for_a_full_refresh(tmp_path: Path) -> None:
-    """A reading table partitioned by date only (an earlier version of the project) stops the
-    build with one line saying what to run, and is left as it was; --full-refresh rebuilds it."""
-    landing = tmp_path / "landing"
-    generate_landing(landing, GeneratorConfig(customers=40, readings_per_customer=10, seed=3, days=2))
-    project = copy_project(tmp_path / "project")
-    (project / "macros" / "downgrade.sql").write_text(
-        "{% macro downgrade() %}"
-        "{% do run_query('drop table stedi.accelerometer_trusted') %}"
-        "{% do run_query('create table stedi.accelerometer_trusted using parquet partitioned by (reading_date) as"
-        " select `user`, `timestamp`, x, y, z, recorded_at, loaded_at, cast(recorded_at as date) as reading_date"
-        " from stedi.stg_landing__accelerometer_readings where not is_malformed') %}"
-        "{% endmacro %}"
-    )
-    warehouse = tmp_path / "warehouse"
-    run_dbt(MAIN_JOB, landing=landing, warehouse=warehouse, project_dir=project)
-    run_dbt(["run-operation", "downgrade"], landing=landing, warehouse=warehouse, project_dir=project)
-    old_rows = read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"])
-
-    result = run_dbt(MAIN_JOB, landing=landing, warehouse=warehouse, project_dir=project, check=False)
-    assert result.returncode == 1
-    assert "stedi.accelerometer_trusted was built by an earlier version of this project (it has no subject_bucket column)" in result.stdout
-    assert "make build DBT_ARGS=--full-refresh" in result.stdout and "Traceback" not in result.stdout + result.stderr
-    assert read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"]) == old_rows
-
-    run_dbt([*MAIN_JOB, "--full-refresh"], landing=landing, warehouse=warehouse, project_dir=project)
-    assert_equals_oracle(warehouse, Expected(landing))

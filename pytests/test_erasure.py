@@ -26,11 +26,10 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import DEMO_CUSTOMERS, DEMO_READINGS_PER_CUSTOMER, DEMO_SEED
 from reference import COLUMNS, expected_zones
 
 from lakehouse import BIN, ERASURE_KEY, SUBJECT_SALT, ZONE_TABLES, copy_project, read_table, run_dbt
-from stedi_lakehouse.generate import CASE_VARIANT, NOISE, SHARED_SERIAL_FIRST, GeneratorConfig, append_batch
+from stedi_lakehouse.generate import CASE_VARIANT, NOISE, SHARED_SERIAL_FIRST, append_day
 
 # Kills erase at the N-th os.replace (argv[1]; 0: never, and prints how many there were): a
 # file or the journal is then written to its temporary file but not renamed into place. The
@@ -100,7 +99,7 @@ def case(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Case:
     root = tmp_path_factory.mktemp("erasure")
     landing, warehouse = root / "landing", root / "warehouse"
     shutil.copytree(demo_landing, landing)
-    append_batch(landing, GeneratorConfig(customers=DEMO_CUSTOMERS, readings_per_customer=DEMO_READINGS_PER_CUSTOMER, seed=DEMO_SEED), 1)
+    append_day(landing, consent_changes=False)
     # a delivery in subfolders, gzip
     first = sorted((landing / "accelerometer" / "landing").glob("*.json"))[0]
     archive = landing / "accelerometer" / "landing" / "2022" / "06" / "accelerometer-old.json.gz"

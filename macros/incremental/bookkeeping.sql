@@ -113,15 +113,9 @@
 
 {#- Replace the subjects the log says the table was built with by its current subjects. -#}
 {% macro record_subjects(rewrite) %}
-    {%- set subjects -%}
-        select
-            subject_id,
-            subject_bucket,
-            {{ rewrite.subject_key }} as reading_key,
-            {{ consent_bound('sharewithresearchasofdate') }} as research_consent
-        from {{ ref(rewrite.subjects) }}
-    {%- endset -%}
-    {%- do adapter.dispatch('replace_recorded_subjects', 'stedi_lakehouse')(this.identifier, subjects) -%}
+    {%- do adapter.dispatch('replace_recorded_subjects', 'stedi_lakehouse')(
+        this.identifier, current_subject_states(rewrite)
+    ) -%}
 {% endmacro %}
 
 {% macro spark__replace_recorded_subjects(table_name, subjects) %}

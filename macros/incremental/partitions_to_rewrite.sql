@@ -36,20 +36,23 @@
     {%- endif -%}
     {%- set since = timestamp_literal(last_built) -%}
     {%- if rewrite.inputs -%}
-        {%- set changed = [] -%}
+        {%- set changed = 0 -%}
         {%- set queries = [rewritten_since(rewrite.inputs, since)] -%}
     {%- else -%}
-        {%- set changed = changed_subjects(rewrite) -%}
+        {%- set changed_states = changed_subject_states(rewrite) -%}
+        {%- set changed = run_query(
+            "select count(*) from (" ~ changed_states ~ ") as changed"
+        ).columns[0].values()[0] | int -%}
         {%- set queries = [staged_since(rewrite, since)] -%}
         {%- if changed -%}
-            {%- do queries.append(readings_of_subjects(rewrite, changed)) -%}
+            {%- do queries.append(readings_of_subjects(rewrite, changed_states)) -%}
         {%- endif -%}
     {%- endif -%}
     {%- set partitions = [] -%}
     {%- for row in run_query(queries | join('\nunion\n')).rows -%}
         {%- do partitions.append([row[0].isoformat(), row[1]]) -%}
     {%- endfor -%}
-    {{- return({'whole': false, 'partitions': partitions | sort, 'changed_subjects': changed | length}) -}}
+    {{- return({'whole': false, 'partitions': partitions | sort, 'changed_subjects': changed}) -}}
 {% endmacro %}
 
 
@@ -82,63 +85,47 @@
 
 
 {#-
-    The subjects whose state (reading key, bucket, consent) differs between the
-    table's last build and now, as a list of [reading key, bucket, consent]
-    (both the earlier and the current one of each).
+    The subject states (reading key, bucket, consent bound) that differ
+    between the table's last build and now, as a query: each changed
+    subject's earlier state and current one (one side only for someone who
+    joined or left). A query, never literals, so a build's SQL does not grow
+    with the subjects a day changes.
 -#}
-{% macro changed_subjects(rewrite) %}
-    {%- set query -%}
-        with
-
-        current_subjects as (
-            select
-                subject_id,
-                subject_bucket,
-                {{ rewrite.subject_key }} as reading_key,
-                {{ consent_bound('sharewithresearchasofdate') }} as research_consent
-            from {{ ref(rewrite.subjects) }}
-        ),
-
-        built_subjects as (
-            select
-                subject_id,
-                subject_bucket,
-                reading_key,
-                research_consent
-            from {{ bookkeeping_relation('reading_table_subjects') }}
-            where table_name = '{{ this.identifier }}'
-        )
-
-        select
-            built_subjects.reading_key as built_key,
-            built_subjects.subject_bucket as built_bucket,
-            built_subjects.research_consent as built_consent,
-            current_subjects.reading_key as current_key,
-            current_subjects.subject_bucket as current_bucket,
-            current_subjects.research_consent as current_consent
-        from current_subjects
-        full outer join built_subjects
-            on current_subjects.subject_id = built_subjects.subject_id
-        where
-            current_subjects.subject_id is null
-            or built_subjects.subject_id is null
-            or {{ subject_state('current_subjects') }} != {{ subject_state('built_subjects') }}
-    {%- endset -%}
-    {%- set changed = [] -%}
-    {%- for row in run_query(query).rows -%}
-        {%- for key, bucket, consent in [(row[0], row[1], row[2]), (row[3], row[4], row[5])] if key is not none -%}
-            {%- do changed.append([key, bucket, consent]) -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {{- return(changed) -}}
-{% endmacro %}
-
-
-{% macro subject_state(alias) -%}
-    concat(
-        coalesce({{ alias }}.reading_key, ''), '/', {{ alias }}.subject_bucket, '/',
-        coalesce(cast({{ alias }}.research_consent as {{ dbt.type_string() }}), '')
+{% macro changed_subject_states(rewrite) -%}
+    (
+        {{ current_subject_states(rewrite) }}
+        except
+        {{ built_subject_states() }}
     )
+    union all
+    (
+        {{ built_subject_states() }}
+        except
+        {{ current_subject_states(rewrite) }}
+    )
+{%- endmacro %}
+
+
+{#- The subjects the table is built from now, as reading_table_subjects records them. -#}
+{% macro current_subject_states(rewrite) -%}
+    select
+        subject_id,
+        subject_bucket,
+        {{ rewrite.subject_key }} as reading_key,
+        {{ consent_bound('sharewithresearchasofdate') }} as research_consent
+    from {{ ref(rewrite.subjects) }}
+{%- endmacro %}
+
+
+{#- The subjects the table was last built with. -#}
+{% macro built_subject_states() -%}
+    select
+        subject_id,
+        subject_bucket,
+        reading_key,
+        research_consent
+    from {{ bookkeeping_relation('reading_table_subjects') }}
+    where table_name = {{ quoted(this.identifier) }}
 {%- endmacro %}
 
 
@@ -158,25 +145,16 @@
 {%- endmacro %}
 
 
-{#- Partitions of every staged reading of these subjects ([key, bucket, consent bound]) from their bound on. -#}
-{% macro readings_of_subjects(rewrite, subjects) -%}
-    {%- set rows = [] -%}
-    {%- set keys = [] -%}
-    {%- for key, bucket, consent in subjects -%}
-        {%- do rows.append(
-            "(" ~ quoted(key) ~ ", " ~ quoted(bucket) ~ ", cast(" ~ ("null" if consent is none else consent) ~ " as bigint))"
-        ) -%}
-        {%- do keys.append(quoted(key)) -%}
-    {%- endfor -%}
+{#- Partitions of every staged reading of these subject states (a query) from their consent bound on. -#}
+{% macro readings_of_subjects(rewrite, subject_states) -%}
     select distinct
         cast(staged.{{ rewrite.reading_at }} as date) as reading_date,
         subjects.subject_bucket
     from {{ ref(rewrite.readings) }} as staged
-    inner join (values {{ rows | join(', ') }}) as subjects (reading_key, subject_bucket, research_consent)
+    inner join ({{ subject_states }}) as subjects
         on staged.{{ rewrite.reading_key }} = subjects.reading_key
     where
-        staged.{{ rewrite.reading_key }} in ({{ keys | unique | join(', ') }})
-        and {{ well_formed(rewrite, 'staged') }}
+        {{ well_formed(rewrite, 'staged') }}
         and (
             subjects.research_consent is null
             or staged.{{ adapter.quote(rewrite.reading_time) }} >= subjects.research_consent

@@ -3,10 +3,19 @@
     compiled with (partitions_to_rewrite), which the model writes into its
     compiled SQL as a comment (rewrite_plan_comment): the hooks read it back
     from there, so they never disagree with the SQL and nothing is planned
-    twice; target/run shows each build's plan.
+    twice; target/run shows each build's plan. The comment lists the buckets
+    of each date, so a plan that spans months of readings stays small.
 #}
 {% macro rewrite_plan_comment(plan) -%}
-    /* rewrite plan: {{ tojson(plan) }} */
+    {%- set buckets_by_date = {} -%}
+    {%- for reading_date, subject_bucket in plan.partitions -%}
+        {%- do buckets_by_date.setdefault(reading_date, []).append(subject_bucket) -%}
+    {%- endfor -%}
+    /* rewrite plan: {{ tojson({
+        'whole': plan.whole,
+        'changed_subjects': plan.changed_subjects,
+        'buckets_by_date': buckets_by_date,
+    }) }} */
 {%- endmacro %}
 
 {% macro compiled_rewrite_plan() %}
@@ -14,7 +23,14 @@
     {%- if match is none -%}
         {%- do exceptions.raise_compiler_error(this ~ ': no rewrite plan in the compiled SQL; the model must render rewrite_plan_comment') -%}
     {%- endif -%}
-    {{- return(fromjson(match.group(1))) -}}
+    {%- set written = fromjson(match.group(1)) -%}
+    {%- set partitions = [] -%}
+    {%- for reading_date, buckets in written.buckets_by_date.items() | sort -%}
+        {%- for subject_bucket in buckets -%}
+            {%- do partitions.append([reading_date, subject_bucket]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- return({'whole': written.whole, 'changed_subjects': written.changed_subjects, 'partitions': partitions}) -}}
 {% endmacro %}
 
 

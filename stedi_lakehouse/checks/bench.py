@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stedi_lakehouse.checks.statements import log_size, statement_sizes
 from stedi_lakehouse.dbt_env import isolated_dbt_env
 from stedi_lakehouse.generate import MANIFEST, GeneratorConfig, append_day, generate_landing
 from stedi_lakehouse.paths import PROJECT_DIR
@@ -107,6 +108,7 @@ class Build:
     startup: float  # dbt start-up and parsing
     session: float  # opening the Spark session (JVM, metastore) and the on-run-start hooks
     kinds: dict[str, float]  # node time per kind, summed over dbt's threads
+    largest_statement: int  # bytes of the largest statement the build sent
 
     @property
     def fixed(self) -> float:
@@ -116,7 +118,7 @@ class Build:
         load = f"load {self.run.load[0]:.1f}-{self.run.load[1]:.1f}"
         return (
             f"  {label:<34} {self.run.seconds:7.1f} s = fixed {self.fixed:5.1f} s + {self.run.seconds - self.fixed:6.1f} s"
-            f"   peak {self.run.peak_rss_mb:6,.0f} MB   {load}"
+            f"   peak {self.run.peak_rss_mb:6,.0f} MB   largest statement {self.largest_statement / 1024:5.1f} KB   {load}"
         )
 
     def split(self) -> str:
@@ -128,6 +130,7 @@ def timed_build(landing: Path, warehouse: Path, *args: str) -> Build:
     """`dbt build` as `make build` runs it, and where its time went: dbt start-up and parsing,
     opening the Spark session (JVM and metastore, the on-run-start hooks), then node time per
     kind summed over dbt's threads (which is why the sums exceed the wall time they share)."""
+    log_from = log_size(warehouse)
     run = dbt_build(landing, warehouse, *args)
     results = json.loads((warehouse / "target" / "run_results.json").read_text())
     finished = datetime.datetime.fromisoformat(results["metadata"]["generated_at"].replace("Z", "+00:00"))
@@ -140,7 +143,8 @@ def timed_build(landing: Path, warehouse: Path, *args: str) -> Build:
     for result in results["results"]:
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0.0) + result["execution_time"]
-    return Build(run, run.seconds - results["elapsed_time"], (first_node - run_started).total_seconds(), kinds)
+    largest = max(statement_sizes(warehouse, log_from))
+    return Build(run, run.seconds - results["elapsed_time"], (first_node - run_started).total_seconds(), kinds, largest)
 
 
 def line_count(paths: Iterable[Path]) -> int:

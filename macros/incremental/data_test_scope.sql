@@ -10,7 +10,8 @@
     partitions), which are the only rows that can have become wrong; any
     other row was proven by a passing build and nothing it depends on has
     changed. A full refresh, a table whose tests never passed, and the var
-    data_tests_on_whole_tables test whole tables.
+    data_tests_on_whole_tables test whole tables; `dbt compile` shows the
+    whole-table SQL (it queries nothing).
     Overrides dbt's get_where_subquery; any other `where` works as in dbt.
 #}
 {% macro get_where_subquery(relation) -%}
@@ -27,7 +28,7 @@
 
 {#- The condition on `relation`'s rows a data test must prove, or '' for every row. -#}
 {% macro rows_to_test(relation) %}
-    {%- if not execute or flags.FULL_REFRESH or var('data_tests_on_whole_tables') -%}
+    {%- if not execute or flags.WHICH not in ['build', 'test'] or flags.FULL_REFRESH or var('data_tests_on_whole_tables') -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set log = bookkeeping_relation('reading_table_log') -%}

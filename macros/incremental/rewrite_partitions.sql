@@ -54,7 +54,10 @@
     {%- if existing is none -%}
         {{- return('') -}}
     {%- elif plan.whole -%}
-        {%- do log_every_partition(existing) -%}
+        {#- a table from before subject buckets names no partition the log knows: its full refresh is the whole project's -#}
+        {%- if 'subject_bucket' in adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
+            {%- do log_every_partition(existing) -%}
+        {%- endif -%}
         {%- if not should_full_refresh() -%}
             {#- the log knows no build of this table: start it over -#}
             {%- do adapter.dispatch('remove_all_rows', 'stedi_lakehouse')(existing) -%}

@@ -81,10 +81,11 @@ $(DBT_PROFILES_DIR)/profiles.yml: profiles.example.yml
 	@mkdir -p $(@D)
 	cp $< $@
 
-## demo-data: generate the demo landing data into demo_landing/ (only when STEDI_LANDING_PATH is unset)
+## demo-data: generate a week of demo landing data into demo_landing/ once (only when STEDI_LANDING_PATH is unset)
 demo-data: $(INSTALLED)
 ifdef USE_DEMO_DATA
-	$(STEDI) generate $(DEMO_LANDING)
+	@# once: `stedi generate demo_landing --append-day` adds the next day, which regenerating would drop
+	@test -f $(DEMO_LANDING)/stedi-generator.json || $(STEDI) generate $(DEMO_LANDING)
 endif
 
 ## preflight: check Java, the landing zone and the secrets (STEDI_TARGET, default local) before a build

@@ -6,3 +6,14 @@
 {% macro subject_id(email_key) -%}
     {{ sha256_hex("concat('" ~ (var('subject_id_salt') | replace("'", "''")) ~ "', " ~ email_key ~ ")") }}
 {%- endmacro %}
+
+
+{#
+    The partition of a subject's rows in the reading tables: the first hex
+    digit of their subject_id, 16 buckets. A revocation or a late consent
+    rewrites the buckets of the people it concerns, not whole dates; and since
+    it is part of the pseudonym, it tells a data scientist nothing more.
+#}
+{% macro subject_bucket(subject_id) -%}
+    substr({{ subject_id }}, 1, 1)
+{%- endmacro %}

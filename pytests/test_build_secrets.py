@@ -16,11 +16,11 @@ from lakehouse import BIN, PROJECT_DIR
 from stedi_lakehouse.build_secrets import resolve_secrets
 from stedi_lakehouse.checks.athena_check import empty_aws
 from stedi_lakehouse.demo_marker import MARKER_NAME, why_not_demo_data
-from stedi_lakehouse.generate import GeneratorConfig, append_batch, generate_landing
+from stedi_lakehouse.generate import GeneratorConfig, append_day, generate_landing
 from stedi_lakehouse.paths import LANDING_ZONES
 from stedi_lakehouse.preflight import DEMO_SUBJECT_SALT, PreflightError, check_secrets
 
-SMALL = GeneratorConfig(customers=40, readings_per_customer=12, seed=3, files_per_zone=2)
+SMALL = GeneratorConfig(customers=40, readings_per_customer=12, seed=3, days=2)
 GOOD_SALT = "4f9c2d7e1a0b3c5d6e7f8091a2b3c4d5"
 GOOD_KEY = "b7e6d5c4b3a29180f7e6d5c4b3a29180"
 SECRETS = ("STEDI_SUBJECT_SALT", "STEDI_ERASURE_KEY", "STEDI_SUBJECT_SALT_SECRET_ID", "STEDI_ERASURE_KEY_SECRET_ID")
@@ -131,9 +131,9 @@ def test_an_edited_demo_file_makes_it_real(tmp_path: Path) -> None:
     assert why_not_demo_data(tmp_path) == f"accelerometer/landing/{edited.name} changed since `stedi generate` wrote it"
 
 
-def test_batches_appended_to_demo_data_are_demo_data(tmp_path: Path) -> None:
+def test_days_appended_to_demo_data_are_demo_data(tmp_path: Path) -> None:
     generate_landing(tmp_path, SMALL)
-    append_batch(tmp_path, SMALL, 1)
+    append_day(tmp_path)
     assert why_not_demo_data(tmp_path) is None
 
 

@@ -4,14 +4,17 @@ rules is really in the files (checked by reading them, not by trusting the gener
 from __future__ import annotations
 
 import collections
+import datetime
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from reference import email_key, expected_zones, subject_id
 
-from stedi_lakehouse.generate import GeneratorConfig, append_batch, generate_landing
+from stedi_lakehouse.cli import main as stedi
+from stedi_lakehouse.generate import MANIFEST, GeneratorConfig, append_day, day_date, generate_landing
 from stedi_lakehouse.paths import LANDING_ZONES
 
 DECLARED = {
@@ -25,6 +28,11 @@ DECLARED = {
 SMALL = GeneratorConfig(customers=50)
 CONSENT = "shareWithResearchAsOfDate"
 Record = dict[str, Any]
+
+
+def day_ms(day: int) -> int:
+    """Epoch ms of midnight UTC starting the generator's day `day`."""
+    return int(datetime.datetime.combine(day_date(day), datetime.time(), datetime.timezone.utc).timestamp() * 1000)
 
 
 class Landing:
@@ -83,7 +91,8 @@ class Landing:
 
 
 def file_bytes(root: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*.json"))}
+    """The landing files' contents by path."""
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.glob("*/landing/*.json"))}
 
 
 def row_counts(zones: dict[str, collections.Counter[tuple[Any, ...]]]) -> dict[str, int]:
@@ -112,8 +121,8 @@ def test_two_runs_write_the_same_bytes(tmp_path: Path) -> None:
 def test_regenerating_in_place_replaces_the_generators_files(tmp_path: Path) -> None:
     generate_landing(tmp_path, SMALL)
     before = file_bytes(tmp_path)
-    append_batch(tmp_path, SMALL, 1)
-    generate_landing(tmp_path, GeneratorConfig(customers=50, files_per_zone=9))
+    append_day(tmp_path)
+    generate_landing(tmp_path, GeneratorConfig(customers=50, days=9))
     generate_landing(tmp_path, SMALL)
     assert file_bytes(tmp_path) == before
 
@@ -159,7 +168,7 @@ def test_readings_per_customer_is_the_mean(tmp_path: Path, readings_per_customer
 
 @pytest.mark.parametrize(
     "config",
-    [GeneratorConfig(customers=0), GeneratorConfig(readings_per_customer=3), GeneratorConfig(files_per_zone=0)],
+    [GeneratorConfig(customers=0), GeneratorConfig(readings_per_customer=3), GeneratorConfig(days=0)],
 )
 def test_impossible_configs_are_refused(tmp_path: Path, config: GeneratorConfig) -> None:
     with pytest.raises(ValueError):
@@ -367,43 +376,168 @@ def test_erasure_removes_a_person_from_every_table(small: Landing) -> None:
     assert all(erased[table] for table in erased)
 
 
-# Incremental batches
+# The calendar
 
 
-def test_batches_are_deterministic_later_and_sort_last(tmp_path: Path) -> None:
-    roots = (tmp_path / "a", tmp_path / "b")
-    for root in roots:
-        generate_landing(root, SMALL)
-    before = Landing(roots[0])
-    first = append_batch(roots[0], SMALL, 1)
-    assert [path.name for path in first] == ["accelerometer-batch-0001.json", "step_trainer-batch-0001.json"]
-    append_batch(roots[1], SMALL, 1)
-    assert file_bytes(roots[0]) == file_bytes(roots[1])
-    second = append_batch(roots[0], SMALL, 2)
+def reading_dates(text: str) -> collections.Counter[str]:
+    """UTC dates of the readings of a file's lines."""
+    dates: collections.Counter[str] = collections.Counter()
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        time = record.get("timestamp", record.get("sensorReadingTime"))
+        if isinstance(time, int):
+            dates[str(datetime.datetime.fromtimestamp(time / 1000, datetime.timezone.utc).date())] += 1
+    return dates
 
-    def times(lines: str, field: str) -> list[int]:
-        return [json.loads(line)[field] for line in lines.splitlines()]
 
-    previous = max(
-        max(r["timestamp"] for r in before.records["accelerometer"] if "timestamp" in r),
-        max(r["sensorReadingTime"] for r in before.records["step_trainer"] if "sensorReadingTime" in r),
+def test_one_file_per_zone_and_day(small: Landing) -> None:
+    """A zone's delivery of a day is one file named by its UTC date; a day with nothing to
+    deliver has no file (an empty file would be a delivery that never reaches staging)."""
+    dates = [str(day_date(day)) for day in range(SMALL.days)]
+    assert dates[0] == "2022-06-12"
+    for zone in LANDING_ZONES:
+        daily = {f"{zone}-{date}.json" for date in dates}
+        redelivered = {f"{zone}-{dates[0]}-redelivered.json"} if zone != "customer" else set()
+        expected = daily | redelivered if zone != "customer" else daily
+        assert set(small.files[zone]) <= expected and all(small.files[zone].values()), zone
+        assert len(small.files[zone]) == len(expected) or zone == "customer", zone
+
+
+def test_registrations_consents_revocations_and_readings_spread_over_the_days(small: Landing) -> None:
+    customer_days = {name: text.splitlines() for name, text in small.files["customer"].items()}
+    assert len(customer_days) >= SMALL.days // 2
+    valid = set(small.valid["customer"])
+    consents = {name for name, lines in customer_days.items() for line in lines if line in valid and CONSENT in json.loads(line)}
+    assert len(consents) >= SMALL.days // 2
+    revoked = [records for records in small.customers_by_key().values() if CONSENT in records[0] and CONSENT not in records[-1]]
+    assert revoked
+    for zone in ("accelerometer", "step_trainer"):
+        for name, text in small.files[zone].items():
+            file_date = name.removeprefix(f"{zone}-")[:10]
+            assert max(reading_dates(text)) == file_date, name
+
+
+def test_16_late_readings(small: Landing) -> None:
+    """Some readings reach the landing zone two or three days after they were taken."""
+    late = [
+        (name, date) for name, text in small.files["accelerometer"].items() for date in reading_dates(text)
+        if date < name.removeprefix("accelerometer-")[:10]
+    ]
+    assert late
+    assert all(
+        2 <= (datetime.date.fromisoformat(name.removeprefix("accelerometer-")[:10]) - datetime.date.fromisoformat(date)).days <= 3
+        for name, date in late
     )
-    for batch in (first, second):
-        batch_times = times(batch[0].read_text(), "timestamp") + times(batch[1].read_text(), "sensorReadingTime")
-        assert min(batch_times) > previous
-        previous = max(batch_times)
-    for path in first + second:
-        assert sorted(path.parent.glob("*.json"))[-1 if path in second else -2] == path
 
 
-def test_a_batch_adds_readings_of_consenting_and_other_customers(tmp_path: Path) -> None:
-    generate_landing(tmp_path, SMALL)
-    landing = Landing(tmp_path)
-    before = row_counts(expected_zones(tmp_path))
-    (accelerometer, step_trainer) = append_batch(tmp_path, SMALL, 1)
-    users = {email_key(json.loads(line)["user"]) for line in accelerometer.read_text().splitlines()}
-    assert users & landing.consenting().keys() and users - landing.consenting().keys()
-    assert step_trainer.read_text()
-    after = row_counts(expected_zones(tmp_path))
-    for table in ("accelerometer_trusted", "customer_curated", "step_trainer_trusted", "machine_learning_curated"):
-        assert after[table] > before[table], table
+# Appended days
+
+APPENDED = GeneratorConfig(customers=200, readings_per_customer=20, seed=5, days=5)
+
+
+@dataclass
+class Day:
+    landing: Landing
+    zones: dict[str, collections.Counter[tuple[Any, ...]]]
+
+
+@pytest.fixture(scope="module")
+def calendar(tmp_path_factory: pytest.TempPathFactory) -> list[Day]:
+    """The history, then a day with the consent changes, then a day without."""
+    root = tmp_path_factory.mktemp("calendar")
+    generate_landing(root, APPENDED)
+    days = [Day(Landing(root), expected_zones(root))]
+    for consent_changes in (True, False):
+        append_day(root, consent_changes=consent_changes)
+        days.append(Day(Landing(root), expected_zones(root)))
+    return days
+
+
+def people(zones: dict[str, collections.Counter[tuple[Any, ...]]], table: str, column: int = 0) -> set[str]:
+    return {email_key(row[column]) for row in zones[table]}
+
+
+def day_records(day: Day, number: int) -> list[Record]:
+    text = day.landing.files["customer"][f"customer-{day_date(APPENDED.days + number)}.json"]
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_appended_days_are_the_next_dates_and_deterministic(calendar: list[Day], tmp_path: Path) -> None:
+    last = calendar[-1].landing
+    for zone in LANDING_ZONES:
+        for number in (0, 1):
+            date = str(day_date(APPENDED.days + number))
+            dates = reading_dates(last.files[zone][f"{zone}-{date}.json"])
+            assert zone == "customer" or (max(dates) == date and min(dates) >= str(day_date(APPENDED.days + number - 3)))
+    generate_landing(tmp_path, APPENDED)
+    append_day(tmp_path, consent_changes=True)
+    append_day(tmp_path, consent_changes=False)
+    assert file_bytes(tmp_path) == file_bytes(last.root)
+    assert json.loads((tmp_path / MANIFEST).read_text())["appended"] == [True, False]
+
+
+def test_an_appended_day_brings_new_readings_and_registrants(calendar: list[Day]) -> None:
+    for before, after, number in ((calendar[0], calendar[1], 0), (calendar[1], calendar[2], 1)):
+        new = [record for record in day_records(after, number) if email_key(record["email"]) not in before.landing.customers_by_key()]
+        assert len(new) == round(APPENDED.customers / 100)
+        assert sum(after.zones["accelerometer_trusted"].values()) > sum(before.zones["accelerometer_trusted"].values())
+
+
+def test_profile_updates_change_nothing_about_consent_or_serials(calendar: list[Day]) -> None:
+    before, after = calendar[1], calendar[2]
+    updates = [record for record in day_records(after, 1) if email_key(record["email"]) in before.landing.current()]
+    assert updates
+    for record in updates:
+        earlier = before.landing.current()[email_key(record["email"])]
+        assert (record.get(CONSENT), record.get("serialNumber")) == (earlier.get(CONSENT), earlier.get("serialNumber"))
+        assert record != earlier
+    assert people(after.zones, "customer_trusted", 1) >= people(before.zones, "customer_trusted", 1)
+
+
+def test_the_consent_changes_of_an_appended_day(calendar: list[Day]) -> None:
+    before, after = calendar[0], calendar[1]
+    trusted_before, trusted_after = people(before.zones, "customer_trusted", 1), people(after.zones, "customer_trusted", 1)
+    # two revocations of people whose readings were in every reading table
+    revoked = trusted_before - trusted_after
+    assert len(revoked) == 2
+    subjects = {row[0] for row in before.zones["machine_learning_curated"]}
+    assert all(subject_id(person, "local-demo-salt") in subjects for person in revoked)
+    assert not revoked & people(after.zones, "accelerometer_trusted")
+    # one late consent that admits readings taken before the day
+    consented = trusted_after - trusted_before - {email_key(r["email"]) for r in day_records(after, 0) if r["registrationDate"] >= day_ms(APPENDED.days)}
+    assert len(consented) == 1
+    readings = [row for row in after.zones["accelerometer_trusted"] if email_key(row[0]) in consented]
+    assert readings and min(row[1] for row in readings) < day_ms(APPENDED.days)
+    # one serial number that becomes shared: its owner's device readings leave
+    holders: dict[str, set[str]] = collections.defaultdict(set)
+    for person, record in after.landing.current().items():
+        if "serialNumber" in record:
+            holders[record["serialNumber"]].add(person)
+    serials_before = {row[1] for row in before.zones["step_trainer_trusted"]}
+    newly_shared = {serial for serial, owners in holders.items() if len(owners) > 1 and serial in serials_before}
+    assert len(newly_shared) == 1
+    assert not newly_shared & {row[1] for row in after.zones["step_trainer_trusted"]}
+
+
+def test_a_day_without_consent_changes(calendar: list[Day]) -> None:
+    before, after = calendar[1], calendar[2]
+    assert people(before.zones, "customer_trusted", 1) <= people(after.zones, "customer_trusted", 1)
+    assert people(before.zones, "customer_curated", 1) <= people(after.zones, "customer_curated", 1)
+
+
+def test_appending_needs_a_generated_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=MANIFEST):
+        append_day(tmp_path)
+
+
+def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert stedi(["generate", str(tmp_path), "--customers", "40", "--days", "2"]) == 0
+    assert stedi(["generate", str(tmp_path), "--append-day", "--no-consent-changes"]) == 0
+    assert "2022-06-14, 3 files" in capsys.readouterr().out
+    assert stedi(["generate", str(tmp_path), "--append-day", "--days", "3"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"stedi generate: --append-day continues with the settings in {tmp_path / MANIFEST}; leave out --days"
+    ]

@@ -1,106 +1,323 @@
-"""Incremental builds: new landing files are read alone, consent changes that arrive later
-(a revocation, a new consent, an erasure request) reach every reading table on the next
-incremental build, and --full-refresh gives the same tables."""
+"""Daily deliveries: one scenario walks several days of generated data through incremental
+builds. After each build every table, partition by partition, equals the independent Python
+computation (pytests/reference.py); a day without consent changes leaves the partitions it did
+not touch as they were; revocations, an erasure request, a late consent, a new consent time and
+a serial number that becomes shared reach every partition of the people concerned; the data
+tests of an incremental build prove the rows it may have changed, and keep proving them until
+they pass; a --full-refresh gives the same tables."""
 
 from __future__ import annotations
 
+import collections
+import datetime
 import json
-import shutil
+import re
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from conftest import DEMO_CUSTOMERS, DEMO_READINGS_PER_CUSTOMER, DEMO_SEED
-from reference import COLUMNS, email_key, expected_zones, landing_records
+import pytest
+
+from reference import (
+    COLUMNS, current_records, email_key, expected_zones, landing_records, serial_owners, subject_id,
+)
 
 from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, read_table, run_dbt, table_path, write_erasure_requests
-from stedi_lakehouse.generate import GeneratorConfig, append_batch
+from stedi_lakehouse.generate import GeneratorConfig, append_day, day_date, generate_landing
 
 READING_TABLES = ("accelerometer_trusted", "step_trainer_trusted", "machine_learning_curated")
-START_OVER = "consent changed since the last build"
+HISTORY = GeneratorConfig(customers=160, readings_per_customer=20, seed=13, days=4)
+MAIN_JOB = ["build", "--exclude-resource-type", "unit_test"]
+Partition = tuple[str, str]
+Rows = collections.Counter[tuple[Any, ...]]
 
 
-def zone_tables(warehouse: Path) -> dict[str, object]:
-    return {table: read_table(warehouse, table, COLUMNS[table]) for table in ZONE_TABLES}
+def bucket(person: str) -> str:
+    return subject_id(person, SUBJECT_SALT)[0]
 
 
-def partition_files(warehouse: Path, table: str) -> dict[str, set[tuple[str, int]]]:
-    """The Parquet files (name, modification time) of every reading_date partition."""
+def utc_date(epoch_ms: int) -> str:
+    return str(datetime.datetime.fromtimestamp(epoch_ms / 1000, datetime.timezone.utc).date())
+
+
+class Expected:
+    """What the oracle says the reading tables hold, partition by partition, for a landing folder."""
+
+    def __init__(self, landing: Path, erasure_emails: Iterable[str] = ()) -> None:
+        self.zones = expected_zones(landing, erasure_emails=erasure_emails, subject_salt=SUBJECT_SALT)
+        self.owners = serial_owners(current_records(landing_records(landing, "customer")))
+        self.trusted = {email_key(row[1]) for row in self.zones["customer_trusted"]}
+
+    def partition(self, table: str, row: tuple[Any, ...]) -> Partition:
+        if table == "accelerometer_trusted":
+            return utc_date(row[1]), bucket(email_key(row[0]))
+        if table == "step_trainer_trusted":
+            return utc_date(row[0]), bucket(self.owners[row[1]])
+        return utc_date(row[1]), row[0][0]
+
+    def partitions(self, table: str) -> dict[Partition, Rows]:
+        grouped: dict[Partition, Rows] = collections.defaultdict(collections.Counter)
+        for row, count in self.zones[table].items():
+            grouped[self.partition(table, row)][row] += count
+        return dict(grouped)
+
+
+def built_partitions(warehouse: Path, table: str) -> dict[Partition, Rows]:
+    grouped: dict[Partition, Rows] = collections.defaultdict(collections.Counter)
+    for (*row, reading_date, subject_bucket), count in read_table(
+        warehouse, table, [*COLUMNS[table], "reading_date", "subject_bucket"]
+    ).items():
+        grouped[(str(reading_date), subject_bucket)][tuple(row)] += count
+    return dict(grouped)
+
+
+def assert_equals_oracle(warehouse: Path, expected: Expected) -> None:
+    for table in ZONE_TABLES:
+        assert read_table(warehouse, table, COLUMNS[table]) == expected.zones[table], table
+    for table in READING_TABLES:
+        assert built_partitions(warehouse, table) == expected.partitions(table), f"{table}: rows in the wrong partition"
+
+
+def partition_files(warehouse: Path, table: str) -> dict[Partition, set[tuple[str, int]]]:
+    """The Parquet files (name, modification time) of every partition folder."""
     return {
-        folder.name: {(path.name, path.stat().st_mtime_ns) for path in folder.glob("*.parquet")}
-        for folder in table_path(warehouse, table).glob("reading_date=*")
+        (folder.parent.name.removeprefix("reading_date="), folder.name.removeprefix("subject_bucket=")): {
+            (path.name, path.stat().st_mtime_ns) for path in folder.glob("*.parquet")
+        }
+        for folder in table_path(warehouse, table).glob("reading_date=*/subject_bucket=*")
     }
 
 
-def dates_admitted_by_r3(warehouse: Path) -> set[str]:
-    """The reading dates of the staged device readings of customers whose first trusted
-    accelerometer reading arrived in the latest build: R3 may admit their earlier readings."""
-    loads: dict[str, list[object]] = {}
-    for user, loaded_at in read_table(warehouse, "accelerometer_trusted", ["user", "loaded_at"]):
-        loads.setdefault(email_key(user), []).append(loaded_at)
-    latest = max(max(times) for times in loads.values())
-    newcomers = {person for person, times in loads.items() if min(times) == latest}
-    serials = {serial for email, serial in read_table(warehouse, "customer_curated", ["email", "serialnumber"]) if email_key(email) in newcomers}
-    staged = read_table(warehouse, "stg_landing__step_trainer_readings", ["serialnumber", "sensor_reading_at", "is_malformed"])
-    return {f"reading_date={at.date()}" for serial, at, is_malformed in staged if serial in serials and at and not is_malformed}
+def delivered_partitions(files: Iterable[Path], expected: Expected) -> set[Partition]:
+    """The partitions the readings in these landing files fall in (their person's bucket)."""
+    partitions = set()
+    for path in files:
+        for line in path.read_text().splitlines():
+            try:
+                reading = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(reading.get("user"), str) and isinstance(reading.get("timestamp"), int):
+                partitions.add((utc_date(reading["timestamp"]), bucket(email_key(reading["user"]))))
+            owner = expected.owners.get(reading.get("serialNumber"))
+            if owner and isinstance(reading.get("sensorReadingTime"), int):
+                partitions.add((utc_date(reading["sensorReadingTime"]), bucket(owner)))
+    return partitions
 
 
-def later_record(record: dict[str, object], latest_update: int, consent: int | None) -> dict[str, object]:
-    """The customer's next record: updated after every record so far, with a new research consent."""
-    return {**record, "lastUpdateDate": latest_update + 1000, "shareWithResearchAsOfDate": consent}
+def rows_of(warehouse: Path, people: set[str], serials: set[str]) -> dict[str, int]:
+    """Rows of these people (by email key, or serial number for device readings) in each reading table."""
+    subjects = {subject_id(person, SUBJECT_SALT) for person in people}
+    return {
+        "accelerometer_trusted": sum(
+            email_key(user) in people for user, in read_table(warehouse, "accelerometer_trusted", ["user"]).elements()
+        ),
+        "step_trainer_trusted": sum(
+            serial in serials for serial, in read_table(warehouse, "step_trainer_trusted", ["serialnumber"]).elements()
+        ),
+        "machine_learning_curated": sum(
+            subject in subjects for subject, in read_table(warehouse, "machine_learning_curated", ["subject_id"]).elements()
+        ),
+    }
 
 
-def test_incremental_builds_follow_new_files_and_consent_changes(demo_landing: Path, tmp_path: Path) -> None:
-    landing = tmp_path / "landing"
-    shutil.copytree(demo_landing, landing)
-    project = copy_project(tmp_path / "project")
-    warehouse = tmp_path / "warehouse"
-    run_dbt(["build"], landing=landing, warehouse=warehouse, project_dir=project)
+def new_day_files(landing: Path, before: set[Path]) -> list[Path]:
+    return [path for path in sorted(landing.glob("*/landing/*.json")) if path not in before]
 
-    # 1. a new batch of readings: only the dates of the new readings are rewritten (and, in
-    # step_trainer_trusted, those of device readings R3 may newly admit)
-    before = {table: partition_files(warehouse, table) for table in READING_TABLES}
-    config = GeneratorConfig(customers=DEMO_CUSTOMERS, readings_per_customer=DEMO_READINGS_PER_CUSTOMER, seed=DEMO_SEED)
-    append_batch(landing, config, batch=1)
-    result = run_dbt(["build"], landing=landing, warehouse=warehouse, project_dir=project)
-    assert START_OVER not in result.stdout
-    expected = expected_zones(landing, subject_salt=SUBJECT_SALT)
-    assert zone_tables(warehouse) == {table: expected[table] for table in ZONE_TABLES}
+
+def compiled_scope(warehouse: Path) -> str:
+    """The where a reading table's consent test ran with in the last build."""
+    compiled = next((warehouse / "target" / "run").rglob("reading_has_consent_accelerome*.sql"))
+    match = re.search(r"where (.*?)\) dbt_subquery", compiled.read_text(), re.DOTALL)
+    return match[1] if match else ""
+
+
+@dataclass
+class Walk:
+    """One landing folder, project copy and Spark warehouse that every day of the walk builds on."""
+
+    landing: Path
+    project: Path
+    warehouse: Path
+
+    def build(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run_dbt([*MAIN_JOB, *args], landing=self.landing, warehouse=self.warehouse, project_dir=self.project, check=check)
+
+
+@dataclass
+class QuietDay:
+    before: Expected
+    after: Expected
+    files_before: dict[str, dict[Partition, set[tuple[str, int]]]]
+    delivered: set[Partition]
+
+
+@dataclass
+class ConsentDay:
+    before: Expected
+    after: Expected
+    erased: str
+    moved: str
+    later_consent: int
+    day_start: datetime.datetime
+    stdout: str
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Walk, Expected]:
+    """The history built fresh: the walk's first build."""
+    root = tmp_path_factory.mktemp("daily")
+    walk = Walk(root / "landing", copy_project(root / "project"), root / "warehouse")
+    generate_landing(walk.landing, HISTORY)
+    walk.build()
+    return walk, Expected(walk.landing)
+
+
+@pytest.fixture(scope="module")
+def quiet_day(history: tuple[Walk, Expected]) -> QuietDay:
+    """A day without consent changes: new readings (some of earlier dates), new registrants,
+    profile updates; built incrementally."""
+    walk, before = history
+    files_before = {table: partition_files(walk.warehouse, table) for table in READING_TABLES}
+    landing_before = set(walk.landing.glob("*/landing/*.json"))
+    append_day(walk.landing, consent_changes=False)
+    walk.build()
+    after = Expected(walk.landing)
+    return QuietDay(before, after, files_before, delivered_partitions(new_day_files(walk.landing, landing_before), after))
+
+
+@pytest.fixture(scope="module")
+def consent_day(history: tuple[Walk, Expected], quiet_day: QuietDay) -> ConsentDay:
+    """A day with two revocations, a late consent and a serial number that becomes shared; and
+    by hand, an erasure request and a consent moved later; built incrementally."""
+    walk, before = history[0], quiet_day.after
+    append_day(walk.landing, consent_changes=True)
+    day_start = datetime.datetime.combine(day_date(HISTORY.days + 1), datetime.time(), datetime.timezone.utc)
+    current = current_records(landing_records(walk.landing, "customer"))
+    still_consenting = [
+        email_key(row[1]) for row in sorted(before.zones["customer_curated"])
+        if current[email_key(row[1])]["shareWithResearchAsOfDate"] is not None
+    ]
+    erased = still_consenting[0]
+    moved = next(person for person in still_consenting[1:] if rows_of(walk.warehouse, {person}, set())["accelerometer_trusted"] > 3)
+    later_consent = max(
+        timestamp for user, timestamp in read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"])
+        if email_key(user) == moved
+    )
+    latest_update = max(record["lastUpdateDate"] or 0 for record in current.values())
+    (walk.landing / "customer" / "landing" / "customer-corrections.json").write_text(
+        json.dumps({**current[moved], "lastUpdateDate": latest_update + 1, "shareWithResearchAsOfDate": later_consent}) + "\n"
+    )
+    write_erasure_requests(walk.project, [erased.upper()])
+    result = walk.build()
+    return ConsentDay(before, Expected(walk.landing, erasure_emails=[erased]), erased, moved, later_consent, day_start, result.stdout)
+
+
+def test_the_first_build_tests_whole_tables(history: tuple[Walk, Expected]) -> None:
+    walk, expected = history
+    assert_equals_oracle(walk.warehouse, expected)
+    assert compiled_scope(walk.warehouse) == ""
+
+
+def test_a_quiet_day_leaves_the_partitions_it_did_not_touch(history: tuple[Walk, Expected], quiet_day: QuietDay) -> None:
+    walk = history[0]
+    assert_equals_oracle(walk.warehouse, quiet_day.after)
+    delivered = quiet_day.delivered
+    assert {date for date, _ in delivered} > {max(date for date, _ in delivered)}, "no late readings delivered"
+    after_files = {table: partition_files(walk.warehouse, table) for table in READING_TABLES}
     for table in READING_TABLES:
-        after = partition_files(warehouse, table)
-        assert after.keys() - before[table].keys(), f"{table}: the batch added no reading date"
-        rewritten = {date for date in before[table] if after[date] != before[table][date]}
-        explained = dates_admitted_by_r3(warehouse) if table == "step_trainer_trusted" else set()
-        assert rewritten <= explained, f"{table}: old dates rewritten without a reason"
+        untouched = {
+            partition for partition in quiet_day.files_before[table]
+            if partition not in delivered
+            and quiet_day.before.partitions(table).get(partition) == quiet_day.after.partitions(table).get(partition)
+        }
+        assert len(untouched) > len(quiet_day.files_before[table]) / 2, table
+        rewritten = {partition for partition in untouched if after_files[table].get(partition) != quiet_day.files_before[table][partition]}
+        assert not rewritten, f"{table}: partitions rewritten on a day that did not touch them: {sorted(rewritten)}"
+    scope = compiled_scope(walk.warehouse)
+    assert scope not in ("", "false")
+    assert f"date '{max(date for date, _ in delivered)}'" in scope, "the tests' scope is this build's, not a parsed one"
 
-    # 2. later: a curated customer revokes consent, someone who never consented consents,
-    # and another curated customer asks for erasure
-    curated = sorted({row[1] for row in read_table(warehouse, "customer_curated", ["customername", "email"])})
-    trusted_keys = {email_key(row[0]) for row in read_table(warehouse, "customer_trusted", ["email"])}
-    # in a fixed order, so that every run picks the same people
-    records = sorted(landing_records(landing, "customer"), key=lambda record: json.dumps(record, sort_keys=True))
-    latest_update = max(int(record["lastUpdateDate"] or 0) for record in records)
-    revoking = next(record for record in records if record["email"] == curated[0])
-    readers = {email_key(user) for (user,) in read_table(warehouse, "stg_landing__accelerometer_readings", ["user"]) if user}
-    consenting = next(
-        record for record in records if email_key(record["email"]) in readers - trusted_keys and record.get("serialNumber")
-    )
-    erased = curated[1]
-    (landing / "customer" / "landing" / "customer-consent-changes.json").write_text(
-        json.dumps(later_record(revoking, latest_update, None)) + "\n" + json.dumps(later_record(consenting, latest_update, 0)) + "\n"
-    )
-    write_erasure_requests(project, [erased])
-    result = run_dbt(["build"], landing=landing, warehouse=warehouse, project_dir=project)
-    assert START_OVER in result.stdout
-    expected = expected_zones(landing, erasure_emails=[erased], subject_salt=SUBJECT_SALT)
-    incremental = zone_tables(warehouse)
-    assert incremental == {table: expected[table] for table in ZONE_TABLES}
-    users = {email_key(row[0]) for row in incremental["accelerometer_trusted"]}
-    assert email_key(revoking["email"]) not in users
-    assert email_key(erased) not in users
-    assert email_key(consenting["email"]) in users, "the new consent admitted none of that person's earlier readings"
 
-    # 3. a full refresh of the same landing gives the same tables
-    run_dbt(["build", "--full-refresh"], landing=landing, warehouse=warehouse, project_dir=project)
-    assert zone_tables(warehouse) == incremental
+def test_consent_changes_reach_every_partition_of_the_people_concerned(
+    history: tuple[Walk, Expected], consent_day: ConsentDay,
+) -> None:
+    walk, day = history[0], consent_day
+    assert "subject states changed" in day.stdout
+    assert_equals_oracle(walk.warehouse, day.after)
+    gone = day.before.trusted - day.after.trusted
+    assert day.erased in gone and len(gone) == 3, "two revocations and an erasure"
+    gone_serials = {serial for serial, owner in day.before.owners.items() if owner in gone}
+    assert not any(rows_of(walk.warehouse, gone, gone_serials).values()), "rows of people who left"
+    holders = collections.Counter(
+        record["serialNumber"] for record in current_records(landing_records(walk.landing, "customer")).values() if record["serialNumber"]
+    )
+    shared = {serial for serial in day.before.owners if holders[serial] > 1}
+    assert len(shared) == 1
+    assert not rows_of(walk.warehouse, {day.before.owners[serial] for serial in shared}, shared)["machine_learning_curated"]
+    registered_today = {
+        email_key(record["email"]) for record in landing_records(walk.landing, "customer")
+        if record["registrationDate"] >= day.day_start.timestamp() * 1000
+    }
+    late = day.after.trusted - day.before.trusted - registered_today
+    assert len(late) == 1
+    late_readings = read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"])
+    assert min(time for user, time in late_readings if email_key(user) in late) < day.day_start.timestamp() * 1000
+    assert {time for user, time in late_readings if email_key(user) == day.moved} == {day.later_consent}
+
+
+def test_failed_data_tests_keep_their_rows_in_scope_until_a_full_refresh(
+    history: tuple[Walk, Expected], consent_day: ConsentDay,
+) -> None:
+    """A day whose accelerometer model leaks readings taken before consent: the incremental
+    build's data tests fail; with the model mended, the tests still cover that build's
+    partitions (they have not passed since), so they fail until a full refresh rebuilds them,
+    which equals the oracle."""
+    walk = history[0]
+    append_day(walk.landing, consent_changes=True)
+    model = walk.project / "models" / "trusted" / "accelerometer_trusted.sql"
+    mended = model.read_text()
+    model.write_text(mended.replace("where\n        {{ within_research_consent(", "where\n        true or {{ within_research_consent("))
+    result = walk.build("--select", "+accelerometer_trusted", check=False)
+    assert result.returncode != 0 and "FAIL" in result.stdout and "reading_has_consent_accelerometer_trusted" in result.stdout
+    model.write_text(mended)
+    consent_test = ["test", "--select", "reading_has_consent_accelerometer_trusted_timestamp__ref_customer_trusted___user"]
+    result = run_dbt(consent_test, landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project, check=False)
+    assert result.returncode != 0 and "FAIL" in result.stdout
+
+    walk.build("--full-refresh")
+    assert_equals_oracle(walk.warehouse, Expected(walk.landing, erasure_emails=[consent_day.erased]))
+    assert compiled_scope(walk.warehouse) == "", "a full refresh tests whole tables"
+
+
+def test_a_table_from_before_subject_buckets_asks_for_a_full_refresh(
+    history: tuple[Walk, Expected], consent_day: ConsentDay,
+) -> None:
+    """A reading table partitioned by date only (an earlier version of the project) stops the
+    build with one line saying what to run, and is left as it was; --full-refresh rebuilds it."""
+    walk = history[0]
+    (walk.project / "macros" / "downgrade.sql").write_text(
+        "{% macro downgrade() %}"
+        "{% do run_query('drop table stedi.accelerometer_trusted') %}"
+        "{% do run_query('create table stedi.accelerometer_trusted using parquet partitioned by (reading_date) as"
+        " select `user`, `timestamp`, x, y, z, recorded_at, loaded_at, cast(recorded_at as date) as reading_date"
+        " from stedi.stg_landing__accelerometer_readings where not is_malformed') %}"
+        "{% endmacro %}"
+    )
+    run_dbt(["run-operation", "downgrade"], landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project)
+    old_rows = read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"])
+    only_it = ["run", "--select", "accelerometer_trusted"]
+    result = run_dbt(only_it, landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project, check=False)
+    assert result.returncode == 1
+    assert "stedi.accelerometer_trusted was built by an earlier version of this project (it has no subject_bucket column)" in result.stdout
+    assert "make build DBT_ARGS=--full-refresh" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert read_table(walk.warehouse, "accelerometer_trusted", ["user", "timestamp"]) == old_rows
+
+    run_dbt([*only_it, "--full-refresh"], landing=walk.landing, warehouse=walk.warehouse, project_dir=walk.project)
+    expected = Expected(walk.landing, erasure_emails=[consent_day.erased])
+    assert read_table(walk.warehouse, "accelerometer_trusted", COLUMNS["accelerometer_trusted"]) == expected.zones["accelerometer_trusted"]
 
 
 def test_a_rerun_with_nothing_new_changes_nothing(demo_build: Path, demo_landing: Path) -> None:
@@ -108,37 +325,6 @@ def test_a_rerun_with_nothing_new_changes_nothing(demo_build: Path, demo_landing
     before = {table: partition_files(demo_build, table) for table in READING_TABLES}
     staged = read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file", "loaded_at"])
     result = run_dbt(["build"], landing=demo_landing, warehouse=demo_build)
-    assert START_OVER not in result.stdout
+    assert "partitions to rewrite" not in result.stdout
     assert {table: partition_files(demo_build, table) for table in READING_TABLES} == before
     assert read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file", "loaded_at"]) == staged
-
-
-def test_a_table_from_before_incremental_builds_asks_for_a_full_refresh(tmp_path: Path) -> None:
-    """A reading table built without loaded_at (an earlier version of the project) stops the build
-    with one line saying what to run, and is left as it was; --full-refresh then rebuilds it."""
-    from stedi_lakehouse.generate import generate_landing
-
-    landing = tmp_path / "landing"
-    generate_landing(landing, GeneratorConfig(customers=40, readings_per_customer=10, seed=3))
-    project = copy_project(tmp_path / "project")
-    (project / "macros" / "downgrade.sql").write_text(
-        "{% macro downgrade() %}"
-        "{% do run_query('drop table stedi.accelerometer_trusted') %}"
-        "{% do run_query('create table stedi.accelerometer_trusted using parquet as select `user`, `timestamp`, x, y, z, recorded_at"
-        " from stedi.stg_landing__accelerometer_readings where not is_malformed') %}"
-        "{% endmacro %}"
-    )
-    warehouse = tmp_path / "warehouse"
-    run_dbt(["build", "--exclude-resource-type", "unit_test"], landing=landing, warehouse=warehouse, project_dir=project)
-    run_dbt(["run-operation", "downgrade"], landing=landing, warehouse=warehouse, project_dir=project)
-    old_rows = read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"])
-
-    result = run_dbt(["build", "--exclude-resource-type", "unit_test"], landing=landing, warehouse=warehouse, project_dir=project, check=False)
-    assert result.returncode == 1
-    assert "stedi.accelerometer_trusted was built by a version of this project without incremental builds" in result.stdout
-    assert "make build DBT_ARGS=--full-refresh" in result.stdout and "Traceback" not in result.stdout + result.stderr
-    assert read_table(warehouse, "accelerometer_trusted", ["user", "timestamp"]) == old_rows
-
-    run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"], landing=landing, warehouse=warehouse, project_dir=project)
-    expected = expected_zones(landing, subject_salt=SUBJECT_SALT)
-    assert zone_tables(warehouse) == {table: expected[table] for table in ZONE_TABLES}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from reference import COLUMNS, landing_outcomes
 from lakehouse import (
     BIN, PROJECT_DIR, SUBJECT_SALT, ZONE_TABLES, dbt_env, read_table, recorded_landing_outcomes, recorded_malformed_lines,
 )
+from stedi_lakehouse.checks.statements import STATEMENT_LIMIT, statement_sizes
 
 STRICT_COUNTS = {
     "customer_trusted": 482,
@@ -32,7 +32,6 @@ STRICT_COUNTS = {
     "step_trainer_trusted": 11297,
     "machine_learning_curated": 32025,
 }
-STATEMENT_LIMIT = 64 * 1024
 OLD_TIME = 1_577_836_800  # 2020-01-01: a file copied with its old modification time
 # A consenting customer with a serial nobody else holds: customer_trusted counts 483 if any
 # file holding it is read.
@@ -42,7 +41,6 @@ INTRUDER = {
     "shareWithResearchAsOfDate": 1655564376361, "shareWithPublicAsOfDate": None, "shareWithFriendsAsOfDate": None,
 }
 JVM_BOILERPLATE = ("Using incubator modules", "Setting default log level", "setLogLevel")
-LOG_ENTRY = re.compile(r"^\x1b\[0m\d\d:\d\d:\d\d\.\d{6} \[", re.MULTILINE)
 
 
 @dataclass
@@ -112,16 +110,6 @@ def stedi_dbt(args: list[str], landing: Path | str, warehouse: Path, cwd: Path =
         [str(BIN / "stedi"), "dbt", *args, "--project-dir", str(PROJECT_DIR)],
         cwd=cwd, env=dbt_env(landing, warehouse), capture_output=True, text=True, check=False,
     )
-
-
-def statement_sizes(warehouse: Path) -> list[int]:
-    """The size of every statement dbt sent (its debug log) and of every compiled model it ran."""
-    log = (warehouse / "logs" / "dbt.log").read_text(errors="replace")
-    starts = [match.start() for match in LOG_ENTRY.finditer(log)] + [len(log)]
-    entries = [log[start:end] for start, end in zip(starts, starts[1:])]
-    sizes = [len(entry.encode()) for entry in entries if "]: On " in entry.split("\n", 1)[0]]
-    sizes += [path.stat().st_size for path in (warehouse / "target" / "run").rglob("*.sql")]
-    return sizes
 
 
 def staged(warehouse: Path) -> dict[str, int]:

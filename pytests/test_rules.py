@@ -81,15 +81,21 @@ def test_ml_table_holds_no_direct_identifier(demo_build: Path) -> None:
         assert not [column for column in columns if identifier in column], identifier
 
 
+def mutate(path: Path, old: str, new: str) -> None:
+    """Break a model on purpose; the text to replace must be there, or the test would prove nothing."""
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path.name} no longer holds {old!r}"
+    path.write_text(text.replace(old, new))
+
+
 def test_the_rules_tests_catch_a_violation(demo_landing: Path, tmp_path: Path) -> None:
     """The privacy tests can fail: models that leak pre-consent readings and an
     identifier column make them fail."""
     project = copy_project(tmp_path / "project")
-    accelerometer = project / "models" / "trusted" / "accelerometer_trusted.sql"
-    accelerometer.write_text(accelerometer.read_text().replace("where {{ within_research_consent(", "where true or {{ within_research_consent("))
-    machine_learning = project / "models" / "curated" / "machine_learning_curated.sql"
-    machine_learning.write_text(
-        machine_learning.read_text().replace("as subject_id,", "as subject_id,\n        device_owners.email_key as email,")
+    mutate(project / "models" / "trusted" / "accelerometer_trusted.sql", "where\n        {{ within_research_consent(", "where\n        true or {{ within_research_consent(")
+    mutate(
+        project / "models" / "curated" / "machine_learning_curated.sql",
+        "        device_owners.subject_id,\n", "        device_owners.subject_id,\n        device_owners.email_key as email,\n",
     )
     warehouse = tmp_path / "warehouse"
     models_only = ["build", "--exclude", "test_type:data", "test_type:unit"]

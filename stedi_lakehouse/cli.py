@@ -75,19 +75,24 @@ def _stack_env(args: argparse.Namespace) -> None:
 
 
 def _generate(args: argparse.Namespace) -> None:
-    from stedi_lakehouse.generate import GeneratorConfig, generate_landing
+    from stedi_lakehouse.generate import MANIFEST, GeneratorConfig, append_day, generate_landing
 
-    config = GeneratorConfig(
-        customers=args.customers,
-        readings_per_customer=args.readings_per_customer,
-        seed=args.seed,
-        files_per_zone=args.files_per_zone,
-    )
+    root = Path(args.landing)
+    settings = {"customers": args.customers, "readings_per_customer": args.readings_per_customer, "seed": args.seed, "days": args.days}
     try:
-        summary = generate_landing(Path(args.landing), config)
+        if args.append_day:
+            given = [f"--{name.replace('_', '-')}" for name, value in settings.items() if value is not None]
+            if given:
+                raise PreflightError(f"--append-day continues with the settings in {root / MANIFEST}; leave out {', '.join(given)}")
+            summary = append_day(root, consent_changes=not args.no_consent_changes)
+        elif args.no_consent_changes:
+            raise PreflightError("--no-consent-changes goes with --append-day")
+        else:
+            config = GeneratorConfig(**{name: value for name, value in settings.items() if value is not None})
+            summary = generate_landing(root, config)
     except ValueError as error:
         raise PreflightError(str(error)) from None
-    print(f"demo landing data in {args.landing}: {summary}")
+    print(f"demo landing data in {root}: {summary}")
 
 
 def _thrift_server(args: argparse.Namespace) -> ThriftServer:
@@ -266,12 +271,18 @@ def build_parser() -> argparse.ArgumentParser:
     stack_env.add_argument("--endpoint-url", help="CloudFormation endpoint (default: AWS)")
     stack_env.set_defaults(handler=_stack_env)
 
-    generate = commands.add_parser("generate", help="write deterministic STEDI-shaped demo landing data")
-    generate.add_argument("landing", help="landing zone root to write <zone>/landing/*.json under")
-    generate.add_argument("--customers", type=int, default=1000)
-    generate.add_argument("--readings-per-customer", type=int, default=85)
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--files-per-zone", type=int, default=4)
+    generate = commands.add_parser("generate", help="write deterministic STEDI-shaped demo landing data, one file per zone and day")
+    generate.add_argument("landing", help="landing zone root to write <zone>/landing/<zone>-YYYY-MM-DD.json under")
+    generate.add_argument("--customers", type=int, help="customers over the history (default 1000)")
+    generate.add_argument("--days", type=int, help="days of history, from 2022-06-12 UTC (default 7)")
+    generate.add_argument("--readings-per-customer", type=int, help="mean accelerometer readings of a customer over the history (default 85)")
+    generate.add_argument("--seed", type=int, help="random seed (default 42)")
+    generate.add_argument(
+        "--append-day", action="store_true",
+        help="add the next day to a folder this command wrote: new readings, new registrants, profile updates, "
+        "two revocations, a late consent and a serial number that becomes shared",
+    )
+    generate.add_argument("--no-consent-changes", action="store_true", help="with --append-day: a day without the consent changes")
     generate.set_defaults(handler=_generate)
 
     upload = commands.add_parser("upload-landing", help="upload a local landing zone to S3 (skips files already there)")

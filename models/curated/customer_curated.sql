@@ -6,26 +6,19 @@ customers as (
 
 ),
 
-accelerometer_readings as (
+curated_subjects as (
 
-    select * from {{ ref('accelerometer_trusted') }}
-
-),
-
-accelerometer_users as (
-
-    select distinct {{ normalize_email(adapter.quote('user')) }} as email_key
-    from accelerometer_readings
+    select * from {{ ref('int_curated_subjects') }}
 
 ),
 
-customers_with_readings as (
+curated_customers as (
 
     select customers.*
     from customers
-    inner join accelerometer_users
-        on {{ normalize_email('customers.email') }} = accelerometer_users.email_key
+    inner join curated_subjects
+        on {{ normalize_email('customers.email') }} = curated_subjects.email_key
 
 )
 
-select * from customers_with_readings
+select * from curated_customers

@@ -1,9 +1,10 @@
--- Incremental: a build rewrites the reading dates that gained trusted
--- readings; start_over_if_consent_changed empties the table first when a
--- consent changed.
-{{ reading_table_config(
-    start_over="start_over_if_consent_changed('subject_id', ref('customer_curated'), subject_id(normalize_email('email')))",
-) }}
+-- Incremental: a build rewrites the (reading_date, subject_bucket) partitions
+-- the two trusted reading tables rewrote since its last build; a pair is one
+-- millisecond of one person, so it lies in the same partition as both of its
+-- readings (partitions_to_rewrite).
+{{ reading_table_config(inputs=['accelerometer_trusted', 'step_trainer_trusted']) }}
+{%- set plan = partitions_to_rewrite() %}
+{{ rewrite_plan_comment(plan) }}
 
 with
 
@@ -19,31 +20,25 @@ accelerometer_trusted as (
 
 ),
 
-customers as (
+curated_subjects as (
 
-    select * from {{ ref('customer_curated') }}
-
-),
-
-{% if is_incremental() -%}
-dates_to_rebuild as (
-
-    -- a pair is one millisecond of one person: it falls on the date of both readings
-    select reading_date from step_trainer_trusted
-    where loaded_at > {{ last_loaded_at() }}
-    union
-    select reading_date from accelerometer_trusted
-    where loaded_at > {{ last_loaded_at() }}
+    select * from {{ ref('int_curated_subjects') }}
 
 ),
 
-{% endif -%}
 step_trainer_readings as (
 
-    select * from step_trainer_trusted
-    {% if is_incremental() -%}
-    where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
-    {%- endif %}
+    select
+        sensorreadingtime,
+        serialnumber,
+        distancefromobject,
+        sensor_reading_at,
+        loaded_at,
+        reading_date,
+        subject_bucket
+
+    from step_trainer_trusted
+    where {{ in_partitions_to_rewrite(plan, 'reading_date', 'subject_bucket') }}
 
 ),
 
@@ -52,9 +47,11 @@ device_owners as (
     -- every serial in step_trainer_trusted has exactly one curated owner (R4)
     select
         serialnumber,
-        {{ normalize_email('email') }} as email_key
+        email_key,
+        subject_id
 
-    from customers
+    from curated_subjects
+    where serialnumber is not null
 
 ),
 
@@ -69,9 +66,7 @@ accelerometer_readings as (
         loaded_at
 
     from accelerometer_trusted
-    {% if is_incremental() -%}
-    where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
-    {%- endif %}
+    where {{ in_partitions_to_rewrite(plan, 'reading_date', 'subject_bucket') }}
 
 ),
 
@@ -80,7 +75,7 @@ paired_readings as (
     -- the same person's device and phone at the same millisecond; a join on
     -- time alone would pair one person's device with another person's phone
     select
-        {{ subject_id('device_owners.email_key') }} as subject_id,
+        device_owners.subject_id,
         step_trainer_readings.sensorreadingtime,
         step_trainer_readings.distancefromobject,
         accelerometer_readings.{{ adapter.quote('timestamp') }},
@@ -89,7 +84,8 @@ paired_readings as (
         accelerometer_readings.z,
         step_trainer_readings.sensor_reading_at,
         greatest(step_trainer_readings.loaded_at, accelerometer_readings.loaded_at) as loaded_at,
-        step_trainer_readings.reading_date
+        step_trainer_readings.reading_date,
+        step_trainer_readings.subject_bucket
 
     from step_trainer_readings
     inner join device_owners
@@ -102,3 +98,4 @@ paired_readings as (
 )
 
 select * from paired_readings
+{{ one_file_per_partition() }}

@@ -1,8 +1,16 @@
--- Incremental: a build rewrites the reading dates of newly staged readings;
--- start_over_if_consent_changed empties the table first when a consent changed.
+-- Incremental: a build rewrites the (reading_date, subject_bucket) partitions
+-- of newly staged readings and of people whose consent changed
+-- (partitions_to_rewrite).
 {{ reading_table_config(
-    start_over="start_over_if_consent_changed(normalize_email(adapter.quote('user')), ref('customer_trusted'), normalize_email('email'))",
+    subjects='int_research_subjects',
+    subject_key='email_key',
+    readings='stg_landing__accelerometer_readings',
+    reading_key='email_key',
+    reading_at='recorded_at',
+    reading_time='timestamp',
 ) }}
+{%- set plan = partitions_to_rewrite() %}
+{{ rewrite_plan_comment(plan) }}
 
 with
 
@@ -12,9 +20,9 @@ staged_readings as (
 
 ),
 
-customers as (
+subjects as (
 
-    select * from {{ ref('customer_trusted') }}
+    select * from {{ ref('int_research_subjects') }}
 
 ),
 
@@ -37,55 +45,7 @@ well_formed_readings as (
         and email_key is not null
         and email_key != ''
         and {{ adapter.quote('timestamp') }} is not null
-
-),
-
-{% if is_incremental() -%}
-dates_to_rebuild as (
-
-    select reading_date from well_formed_readings
-    where loaded_at > {{ last_loaded_at() }}
-
-),
-
-{% endif -%}
-readings as (
-
-    -- a reading delivered twice counts once, as first loaded
-    select
-        {{ adapter.quote('user') }},
-        email_key,
-        {{ adapter.quote('timestamp') }},
-        x,
-        y,
-        z,
-        recorded_at,
-        reading_date,
-        min(loaded_at) as loaded_at
-
-    from well_formed_readings
-    {% if is_incremental() -%}
-    where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
-    {%- endif %}
-    group by
-        {{ adapter.quote('user') }},
-        email_key,
-        {{ adapter.quote('timestamp') }},
-        x,
-        y,
-        z,
-        recorded_at,
-        reading_date
-
-),
-
-trusted_customers as (
-
-    select
-        {{ normalize_email('email') }} as email_key,
-        sharewithresearchasofdate
-
-    from customers
+        and {{ on_dates_to_rewrite(plan, 'recorded_at') }}
 
 ),
 
@@ -99,16 +59,47 @@ consented_readings as (
         readings.z,
         readings.recorded_at,
         readings.loaded_at,
-        readings.reading_date
+        readings.reading_date,
+        subjects.subject_bucket
 
-    from readings
-    inner join trusted_customers
-        on readings.email_key = trusted_customers.email_key
-    where {{ within_research_consent(
-        'readings.' ~ adapter.quote('timestamp'),
-        'trusted_customers.sharewithresearchasofdate',
-    ) }}
+    from well_formed_readings as readings
+    inner join subjects
+        on readings.email_key = subjects.email_key
+    where
+        {{ within_research_consent(
+            'readings.' ~ adapter.quote('timestamp'),
+            'subjects.sharewithresearchasofdate',
+        ) }}
+        and {{ in_partitions_to_rewrite(plan, 'readings.reading_date', 'subjects.subject_bucket') }}
+
+),
+
+one_row_per_reading as (
+
+    -- a reading delivered twice counts once, as first loaded
+    select
+        {{ adapter.quote('user') }},
+        {{ adapter.quote('timestamp') }},
+        x,
+        y,
+        z,
+        recorded_at,
+        min(loaded_at) as loaded_at,
+        reading_date,
+        subject_bucket
+
+    from consented_readings
+    group by
+        {{ adapter.quote('user') }},
+        {{ adapter.quote('timestamp') }},
+        x,
+        y,
+        z,
+        recorded_at,
+        reading_date,
+        subject_bucket
 
 )
 
-select * from consented_readings
+select * from one_row_per_reading
+{{ one_file_per_partition() }}

@@ -1,9 +1,16 @@
--- Incremental: a build rewrites the reading dates of newly staged readings and
--- of the earlier readings R3 newly admits; start_over_if_consent_changed
--- empties the table first when a consent changed.
+-- Incremental: a build rewrites the (reading_date, subject_bucket) partitions
+-- of newly staged readings and of curated people whose consent or device
+-- ownership changed, or who became curated (partitions_to_rewrite).
 {{ reading_table_config(
-    start_over="start_over_if_consent_changed('serialnumber', ref('customer_trusted'), 'serialnumber')",
+    subjects='int_curated_subjects',
+    subject_key='serialnumber',
+    readings='stg_landing__step_trainer_readings',
+    reading_key='serialnumber',
+    reading_at='sensor_reading_at',
+    reading_time='sensorreadingtime',
 ) }}
+{%- set plan = partitions_to_rewrite() %}
+{{ rewrite_plan_comment(plan) }}
 
 with
 
@@ -13,21 +20,9 @@ staged_readings as (
 
 ),
 
-current_customer_records as (
+curated_subjects as (
 
-    select * from {{ ref('int_customer_current_records') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('customer_trusted') }}
-
-),
-
-accelerometer_readings as (
-
-    select * from {{ ref('accelerometer_trusted') }}
+    select * from {{ ref('int_curated_subjects') }}
 
 ),
 
@@ -46,72 +41,20 @@ well_formed_readings as (
         not is_malformed
         and serialnumber is not null
         and sensorreadingtime is not null
+        and {{ on_dates_to_rewrite(plan, 'sensor_reading_at') }}
 
 ),
 
-serial_number_owners as (
+device_owners as (
 
-    -- a serial number held by two people is ambiguous: it has no owner
+    -- curated people (R3) who alone hold their serial number (R4)
     select
         serialnumber,
-        min(email_key) as email_key
+        subject_bucket,
+        sharewithresearchasofdate
 
-    from current_customer_records
+    from curated_subjects
     where serialnumber is not null
-    group by serialnumber
-    having count(*) = 1
-
-),
-
-{% if is_incremental() -%}
-customers_with_first_trusted_readings as (
-
-    -- R3 admits the earlier device readings of a customer whose first
-    -- trusted accelerometer reading arrived since the last build
-    select {{ normalize_email(adapter.quote('user')) }} as email_key
-    from accelerometer_readings
-    group by {{ normalize_email(adapter.quote('user')) }}
-    having min(loaded_at) > {{ last_loaded_at() }}
-
-),
-
-dates_to_rebuild as (
-
-    select reading_date from well_formed_readings
-    where loaded_at > {{ last_loaded_at() }}
-    union
-    select well_formed_readings.reading_date
-    from well_formed_readings
-    inner join serial_number_owners
-        on well_formed_readings.serialnumber = serial_number_owners.serialnumber
-    inner join customers_with_first_trusted_readings
-        on serial_number_owners.email_key = customers_with_first_trusted_readings.email_key
-
-),
-
-{% endif -%}
-readings as (
-
-    select * from well_formed_readings
-    {% if is_incremental() -%}
-    where reading_date in (select dates_to_rebuild.reading_date from dates_to_rebuild)
-    {%- endif %}
-
-),
-
-customers_with_trusted_readings as (
-
-    -- the customers of customer_curated (R3), derived here from the trusted
-    -- zone so that the lineage runs one way: trusted, then curated
-    select
-        {{ normalize_email('customers.email') }} as email_key,
-        customers.sharewithresearchasofdate
-
-    from customers
-    where {{ normalize_email('customers.email') }} in (
-        select {{ normalize_email(adapter.quote('user')) }}
-        from accelerometer_readings
-    )
 
 ),
 
@@ -122,18 +65,16 @@ consented_readings as (
         readings.serialnumber,
         readings.distancefromobject,
         readings.sensor_reading_at,
+        readings.loaded_at,
         readings.reading_date,
-        readings.loaded_at
+        device_owners.subject_bucket
 
-    from readings
-    inner join serial_number_owners
-        on readings.serialnumber = serial_number_owners.serialnumber
-    inner join customers_with_trusted_readings
-        on serial_number_owners.email_key = customers_with_trusted_readings.email_key
-    where {{ within_research_consent(
-        'readings.sensorreadingtime',
-        'customers_with_trusted_readings.sharewithresearchasofdate',
-    ) }}
+    from well_formed_readings as readings
+    inner join device_owners
+        on readings.serialnumber = device_owners.serialnumber
+    where
+        {{ within_research_consent('readings.sensorreadingtime', 'device_owners.sharewithresearchasofdate') }}
+        and {{ in_partitions_to_rewrite(plan, 'readings.reading_date', 'device_owners.subject_bucket') }}
 
 ),
 
@@ -146,6 +87,7 @@ one_reading_per_device_and_time as (
         serialnumber,
         sensor_reading_at,
         reading_date,
+        subject_bucket,
         min(distancefromobject) as distancefromobject,
         min(loaded_at) as loaded_at
 
@@ -154,7 +96,8 @@ one_reading_per_device_and_time as (
         sensorreadingtime,
         serialnumber,
         sensor_reading_at,
-        reading_date
+        reading_date,
+        subject_bucket
 
 ),
 
@@ -166,10 +109,12 @@ final as (
         distancefromobject,
         sensor_reading_at,
         loaded_at,
-        reading_date
+        reading_date,
+        subject_bucket
 
     from one_reading_per_device_and_time
 
 )
 
 select * from final
+{{ one_file_per_partition() }}

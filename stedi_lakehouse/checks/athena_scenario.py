@@ -188,7 +188,7 @@ def prepare(work_dir: Path, customers: int, project_dir: Path) -> tuple[Path, Pa
 
     landing, warehouse = work_dir / "landing", work_dir / "spark"
     shutil.rmtree(work_dir, ignore_errors=True)
-    generate_landing(landing, GeneratorConfig(customers=customers, readings_per_customer=20, seed=11, files_per_zone=2))
+    generate_landing(landing, GeneratorConfig(customers=customers, readings_per_customer=20, seed=11, days=3))
     write_edge_cases(landing)
     project = project_requesting_erasure(project_dir, work_dir / "project", landing)
     spark_build(project, landing, warehouse)

@@ -29,7 +29,7 @@ MANIFEST_UPDATED = "manifest updated"
 @dataclass
 class FileChange:
     zone: str
-    action: str  # rewritten, deleted (a landing file left empty), emptied (a table rebuilt next build), old version deleted, manifest updated
+    action: str  # rewritten, deleted (a landing file left empty), old version deleted, manifest updated
     removed: dict[str, int]  # records removed per request
     # a landing file's path relative to the landing root (staging's landing_file) and the records
     # left in it: what staging and its manifest (stg_landing__files) must hold of it afterwards
@@ -44,16 +44,15 @@ class Journal:
     requests: list[ErasureRequest]
     serials: dict[str, list[str]]
     subjects: dict[str, list[str]]
-    empty_device_tables: bool  # an erased person shared a serial: R4 owners change for others
     changes: dict[str, FileChange] = field(default_factory=dict)
     steps_done: list[str] = field(default_factory=list)
     carried_out_at: str | None = None
 
     @classmethod
-    def start(cls, requests: list[ErasureRequest], serials: dict[str, list[str]], subjects: dict[str, list[str]], empty_device_tables: bool) -> Journal:
+    def start(cls, requests: list[ErasureRequest], serials: dict[str, list[str]], subjects: dict[str, list[str]]) -> Journal:
         started = now()
         run = f"{started.replace(' ', 'T').replace(':', '').replace('-', '')}Z-{secrets.token_hex(3)}"
-        return cls(run, started, requests, serials, subjects, empty_device_tables)
+        return cls(run, started, requests, serials, subjects)
 
     @classmethod
     def load(cls, storage: Storage) -> Journal | None:
@@ -83,7 +82,7 @@ class Journal:
             files: dict[str, list[str]] = {}
             for path, change in sorted(self.changes.items()):
                 count = change.removed.get(request.email_hmac, 0)
-                if count or change.action in ("emptied", MANIFEST_UPDATED):
+                if count or change.action == MANIFEST_UPDATED:
                     removed[change.zone] += count
                     files.setdefault(change.zone, []).append(path if change.action == "rewritten" else f"{path} ({change.action})")
             records.append({

@@ -93,9 +93,8 @@ def _records_of_removed_lines(parquet: pq.ParquetFile, surplus: dict[str, list[s
     return {request: pa.array(mask) for request, mask in masks.items()}
 
 
-def filter_rows(data: bytes, matcher: Matcher, everything: bool = False, surplus: dict[str, list[str]] | None = None) -> FilteredTable:
-    """The file without the rows of erased people, or without any row (everything=True: a table
-    that the next build recomputes whole). `surplus`: see _records_of_removed_lines."""
+def filter_rows(data: bytes, matcher: Matcher, surplus: dict[str, list[str]] | None = None) -> FilteredTable:
+    """The file without the rows of erased people. `surplus`: see _records_of_removed_lines."""
     parquet = pq.ParquetFile(pa.BufferReader(data))
     rows = parquet.metadata.num_rows
     identifying = identifying_columns(parquet.schema_arrow.names)
@@ -103,12 +102,8 @@ def filter_rows(data: bytes, matcher: Matcher, everything: bool = False, surplus
     for request, mask in (_records_of_removed_lines(parquet, surplus) if surplus else {}).items():
         masks[request] = pc.or_(masks[request], mask) if request in masks else mask
     removed = Counter({request: pc.sum(mask).as_py() for request, mask in masks.items()})
-    if not masks and not (everything and rows):
+    if not masks:
         return FilteredTable(None, removed, rows)
-    table = parquet.read()
-    if everything:
-        kept = table.slice(0, 0)
-    else:
-        theirs = functools.reduce(pc.or_, masks.values())
-        kept = table.filter(pc.invert(theirs))
+    theirs = functools.reduce(pc.or_, masks.values())
+    kept = parquet.read().filter(pc.invert(theirs))
     return FilteredTable(write_like(kept, parquet), removed, kept.num_rows)

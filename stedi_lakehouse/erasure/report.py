@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ZONE_ORDER = ("landing", "staging", "trusted", "curated", "other")
+ZONE_ORDER = ("landing", "staging", "intermediate", "trusted", "curated", "bookkeeping", "other")
 
 
 def describe(record: dict[str, Any]) -> str:

@@ -139,8 +139,7 @@ def plan(site: Site, requests: list[ErasureRequest], key: bytes, subject_salt: s
         keyed_hash(key, subject_id(subject_salt, email_key)): sorted(owners)
         for email_key, owners in holdings.subjects_of_erased.items()
     }
-    shared = any(serial in holdings.serials_of_others for serial in holdings.serials_of_erased)
-    return Journal.start(requests, serials, subjects, shared)
+    return Journal.start(requests, serials, subjects)
 
 
 def _erase_landing(site: Site, journal: Journal, matcher: Matcher) -> None:
@@ -171,28 +170,26 @@ def _erase_landing(site: Site, journal: Journal, matcher: Matcher) -> None:
 
 
 def _erase_table(site: Site, journal: Journal, table: Table, matcher: Matcher) -> None:
-    everything = journal.empty_device_tables and table.depends_on_device_owners
     storage = table.storage
     if isinstance(storage, LocalStorage):
         for folder in table.folders:
             storage.remove_leftovers(folder)
-    extra = {} if everything else surplus(table, journal.changes, matcher)
+    extra = surplus(table, journal.changes, matcher)
     for key in table.data_files():
         data = storage.read(key)
         if not is_parquet(data):
             continue
-        filtered = filter_rows(data, matcher, everything, extra)
+        filtered = filter_rows(data, matcher, extra)
         if filtered.content is None:
             continue
-        action = "emptied" if everything else "rewritten"
-        journal.record(site.home, storage.describe(key), FileChange(table.zone, action, dict(filtered.removed)))
+        journal.record(site.home, storage.describe(key), FileChange(table.zone, "rewritten", dict(filtered.removed)))
         storage.replace(key, filtered.content)
     for folder in table.folders:
         for version in storage.old_versions(folder):
             data = storage.read_version(version)
             if not is_parquet(data):
                 continue
-            filtered = filter_rows(data, matcher, everything)
+            filtered = filter_rows(data, matcher)
             if filtered.content is not None:
                 path = f"{storage.describe(version.key)}?versionId={version.version_id}"
                 journal.record(site.home, path, FileChange(table.zone, "old version deleted", dict(filtered.removed)))

@@ -10,9 +10,8 @@ from typing import Any
 from stedi_lakehouse.erasure.storage import LocalStorage, S3Storage, Storage
 from stedi_lakehouse.preflight import PreflightError
 
-# Tables the build recomputes whole when erase empties them: their rows depend on who owns a
-# device (R4, R5), which changes for others when an erased person shared a serial number.
-DEVICE_OWNERSHIP_TABLES = ("step_trainer_trusted", "machine_learning_curated")
+# where a table's rows are counted in the audit log, by its name (the project's naming rules)
+ZONE_PREFIXES = {"stg_": "staging", "int_": "intermediate", "reading_table_": "bookkeeping"}
 
 
 @dataclass(frozen=True)
@@ -24,16 +23,13 @@ class Table:
     @property
     def zone(self) -> str:
         table = self.name.rpartition(".")[2]
-        if table.startswith("stg_"):
-            return "staging"
+        for prefix, zone in ZONE_PREFIXES.items():
+            if table.startswith(prefix):
+                return zone
         for zone in ("trusted", "curated"):
             if table.endswith(f"_{zone}"):
                 return zone
         return "other"
-
-    @property
-    def depends_on_device_owners(self) -> bool:
-        return self.name.rpartition(".")[2] in DEVICE_OWNERSHIP_TABLES
 
     def data_files(self) -> list[str]:
         """Every data file; names starting with _ or . are not data (Spark, Hive and Athena agree)."""

@@ -11,12 +11,19 @@ subjects as (
     select distinct {{ subject_id(normalize_email(adapter.quote(customer_column))) }} as subject_id
     from {{ customers }}
 
+),
+
+model_subjects as (
+
+    select distinct {{ adapter.quote(column_name) }} as subject_id
+    from {{ model }}
+
 )
 
-select distinct model_rows.{{ adapter.quote(column_name) }}
-from {{ model }} as model_rows
+select model_subjects.subject_id
+from model_subjects
 left join subjects
-    on model_rows.{{ adapter.quote(column_name) }} = subjects.subject_id
+    on model_subjects.subject_id = subjects.subject_id
 where subjects.subject_id is null
 
 {% endtest %}

@@ -218,10 +218,12 @@ def _erase(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     from stedi_lakehouse.checks.bench import main as run_bench
 
-    for folder in (args.starter, args.seed_style):
-        if not Path(folder).is_dir():
+    # absolute: dbt refuses a relative landing path (it would resolve against the project)
+    starter, seed_style = Path(args.starter).resolve(), Path(args.seed_style).resolve()
+    for folder in (starter, seed_style):
+        if not folder.is_dir():
             raise PreflightError(f"{folder}: no such folder (the benchmark needs ../shared beside the clone)")
-    run_bench(Path(args.starter), Path(args.seed_style), tuple(args.scales))
+    run_bench(starter, seed_style, tuple(args.scales))
 
 
 def _report(args: argparse.Namespace) -> None:

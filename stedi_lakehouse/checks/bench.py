@@ -109,6 +109,7 @@ class Build:
     session: float  # opening the Spark session (JVM, metastore) and the on-run-start hooks
     kinds: dict[str, float]  # node time per kind, summed over dbt's threads
     largest_statement: int  # bytes of the largest statement the build sent
+    slowest: list[tuple[str, float]]  # the nodes that took longest, and their seconds
 
     @property
     def fixed(self) -> float:
@@ -123,7 +124,8 @@ class Build:
 
     def split(self) -> str:
         kinds = ", ".join(f"{kind}s {seconds:.1f} s" for kind, seconds in sorted(self.kinds.items(), key=lambda item: -item[1]))
-        return f"dbt start-up {self.startup:.1f} s, Spark session {self.session:.1f} s, {kinds}"
+        slowest = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.slowest)
+        return f"dbt start-up {self.startup:.1f} s, Spark session {self.session:.1f} s, {kinds}; slowest: {slowest}"
 
 
 def timed_build(landing: Path, warehouse: Path, *args: str) -> Build:
@@ -144,7 +146,9 @@ def timed_build(landing: Path, warehouse: Path, *args: str) -> Build:
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0.0) + result["execution_time"]
     largest = max(statement_sizes(warehouse, log_from))
-    return Build(run, run.seconds - results["elapsed_time"], (first_node - run_started).total_seconds(), kinds, largest)
+    # where a build with little to do still spends its time
+    slowest = sorted(((result["unique_id"].split(".")[-1][:40], result["execution_time"]) for result in results["results"]), key=lambda item: -item[1])[:5]
+    return Build(run, run.seconds - results["elapsed_time"], (first_node - run_started).total_seconds(), kinds, largest, slowest)
 
 
 def line_count(paths: Iterable[Path]) -> int:

@@ -147,7 +147,7 @@ def timed_build(landing: Path, warehouse: Path, *args: str) -> Build:
         kinds[kind] = kinds.get(kind, 0.0) + result["execution_time"]
     largest = max(statement_sizes(warehouse, log_from))
     # where a build with little to do still spends its time
-    slowest = sorted(((result["unique_id"].split(".")[-1][:40], result["execution_time"]) for result in results["results"]), key=lambda item: -item[1])[:5]
+    slowest = sorted(((result["unique_id"].split(".")[2][:40], result["execution_time"]) for result in results["results"]), key=lambda item: -item[1])[:5]
     return Build(run, run.seconds - results["elapsed_time"], (first_node - run_started).total_seconds(), kinds, largest, slowest)
 
 

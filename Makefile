@@ -152,7 +152,7 @@ build-athena: $(INSTALLED) profiles
 	$(SECRETS_AND_PREFLIGHT) athena; \
 	  $(DBT) $(MAIN_JOB) --target athena $(DBT_ARGS)
 
-## athena-check: compile for Athena offline, parse with sqlglot, run the Athena SQL on DuckDB and compare
+## athena-check: prove the Athena target offline: the full build (compiled, parsed, run on DuckDB) and two delivered days built incrementally by dbt-athena on a local stand-in for AWS, each compared with Spark
 ## with an embedded Spark build of generated data and edge cases, in its own warehouse (or reuse one:
 ## STEDI_ATHENA_CHECK_WAREHOUSE=<warehouse> with STEDI_LANDING_PATH the folder it was built from)
 athena-check: $(DEV_INSTALLED) profiles

@@ -83,13 +83,14 @@ def test_relative_and_file_uri_roots_are_the_same_folder(tmp_path: Path) -> None
             [str(BIN / "stedi"), "preflight", "--skip-java", "--landing", given], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
         )
         assert result.stdout == expected, (given, result.stderr)
-    # make resolves a relative path against the folder it runs in and exports the absolute one
-    relative = os.path.relpath(root, PROJECT_DIR)
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-s", "preflight", f"STEDI_LANDING_PATH={relative}"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
-    )
-    assert result.stdout.endswith(expected), result.stdout + result.stderr
+    # make resolves a relative path against the folder it runs in, and a file:// URI to its
+    # folder, and exports the absolute one
+    for given in (os.path.relpath(root, PROJECT_DIR), f"file://{root}"):
+        result = subprocess.run(
+            ["make", "--no-print-directory", "-s", "preflight", f"STEDI_LANDING_PATH={given}"],
+            cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+        )
+        assert result.stdout.endswith(expected), (given, result.stdout + result.stderr)
 
 
 def test_s3_zones_are_listed(tmp_path: Path) -> None:

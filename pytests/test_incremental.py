@@ -12,6 +12,7 @@ import collections
 import datetime
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,12 +25,14 @@ from reference import (
     COLUMNS, current_records, email_key, expected_zones, landing_records, serial_owners, subject_id,
 )
 
-from lakehouse import SUBJECT_SALT, ZONE_TABLES, copy_project, read_table, run_dbt, table_path, write_erasure_requests
+from lakehouse import ERASURE_KEY, SCHEMA, SUBJECT_SALT, ZONE_TABLES, copy_project, read_table, run_dbt, table_path, write_erasure_requests
+from stedi_lakehouse.checks.athena_incremental import Day, prove_day
 from stedi_lakehouse.generate import GeneratorConfig, append_day, day_date, generate_landing
 
 READING_TABLES = ("accelerometer_trusted", "step_trainer_trusted", "machine_learning_curated")
 HISTORY = GeneratorConfig(customers=160, readings_per_customer=20, seed=13, days=4)
 MAIN_JOB = ["build", "--exclude-resource-type", "unit_test"]
+ATHENA_SETTINGS = {"STEDI_SUBJECT_SALT": SUBJECT_SALT, "STEDI_ERASURE_KEY": ERASURE_KEY}  # those of the walk's Spark builds
 Partition = tuple[str, str]
 Rows = collections.Counter[tuple[Any, ...]]
 
@@ -145,6 +148,25 @@ class Walk:
     def build(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_dbt([*MAIN_JOB, *args], landing=self.landing, warehouse=self.warehouse, project_dir=self.project, check=check)
 
+    def keep(self, name: str) -> tuple[Path, Path, Path]:
+        """Copies of the project, the landing folder and the Spark tables as they are now, for the
+        offline Athena to build the same day from (the walk goes on changing them)."""
+        copies = kept(self, name)
+        for source, copy in zip((self.project, self.landing, self.warehouse / "tables" / f"{SCHEMA}.db"), copies):
+            shutil.copytree(source, copy)
+        return copies
+
+
+def kept(walk: Walk, name: str) -> tuple[Path, Path, Path]:
+    root = walk.warehouse.parent / "kept" / name
+    return root / "project", root / "landing", root / "spark-tables"
+
+
+def athena_day(name: str, before: tuple[Path, Path, Path], after: tuple[Path, Path, Path], walk: Walk) -> Day:
+    """The day between two kept states of the walk, for the offline Athena."""
+    project, landing, spark_after = after
+    return Day(name, project, landing, walk.landing, before[2], spark_after)
+
 
 @dataclass
 class QuietDay:
@@ -152,6 +174,7 @@ class QuietDay:
     after: Expected
     files_before: dict[str, dict[Partition, set[tuple[str, int]]]]
     delivered: set[Partition]
+    athena: Day
 
 
 @dataclass
@@ -163,6 +186,7 @@ class ConsentDay:
     later_consent: int
     day_start: datetime.datetime
     stdout: str
+    athena: Day
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +196,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Walk, Expected]:
     walk = Walk(root / "landing", copy_project(root / "project"), root / "warehouse")
     generate_landing(walk.landing, HISTORY)
     walk.build()
+    walk.keep("history")
     return walk, Expected(walk.landing)
 
 
@@ -185,7 +210,8 @@ def quiet_day(history: tuple[Walk, Expected]) -> QuietDay:
     append_day(walk.landing, consent_changes=False)
     walk.build()
     after = Expected(walk.landing)
-    return QuietDay(before, after, files_before, delivered_partitions(new_day_files(walk.landing, landing_before), after))
+    athena = athena_day("a day without consent changes", kept(walk, "history"), walk.keep("quiet"), walk)
+    return QuietDay(before, after, files_before, delivered_partitions(new_day_files(walk.landing, landing_before), after), athena)
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +238,10 @@ def consent_day(history: tuple[Walk, Expected], quiet_day: QuietDay) -> ConsentD
     )
     write_erasure_requests(walk.project, [erased.upper()])
     result = walk.build()
-    return ConsentDay(before, Expected(walk.landing, erasure_emails=[erased]), erased, moved, later_consent, day_start, result.stdout)
+    athena = athena_day("a day with consent changes and an erasure request", kept(walk, "quiet"), walk.keep("consent"), walk)
+    return ConsentDay(
+        before, Expected(walk.landing, erasure_emails=[erased]), erased, moved, later_consent, day_start, result.stdout, athena,
+    )
 
 
 def test_the_first_build_tests_whole_tables(history: tuple[Walk, Expected]) -> None:
@@ -268,6 +297,32 @@ def test_consent_changes_reach_every_partition_of_the_people_concerned(
     assert {time for user, time in late_readings if email_key(user) == day.moved} == {day.later_consent}
 
 
+def test_athena_builds_the_same_days_offline(quiet_day: QuietDay, consent_day: ConsentDay, tmp_path: Path) -> None:
+    """dbt-athena's incremental build of each day, on the stand-in for AWS from the Spark state
+    before the day, gives every staging, trusted and curated table Spark gave."""
+    for number, day in enumerate((quiet_day.athena, consent_day.athena)):
+        result = prove_day(day, tmp_path / str(number), ATHENA_SETTINGS)
+        print(result.line())
+        assert not result.failures, result.line()
+        assert {"accelerometer_trusted", "step_trainer_trusted", "machine_learning_curated"} <= set(result.incremental)
+        assert {"customer_curated", "machine_learning_curated", "stg_landing__files"} <= set(result.tables)
+
+
+def test_the_offline_athena_check_fails_a_broken_incremental_branch(consent_day: ConsentDay, tmp_path: Path) -> None:
+    """A plan that forgets the subjects who left (revoked, erased) changes no full build, only
+    the incremental one: the offline Athena build of the consent day keeps their rows, and the
+    check names the tables that differ from Spark's."""
+    day = consent_day.athena
+    project = shutil.copytree(day.project, tmp_path / "project")
+    plan = project / "macros" / "incremental" / "partitions_to_rewrite.sql"
+    both_ways = "    union all\n    (\n        {{ built_subject_states() }}\n        except"
+    assert both_ways in plan.read_text(), "the mutation no longer matches the macro"
+    plan.write_text(plan.read_text().replace(both_ways, "    except (\n        {{ built_subject_states() }}\n        except", 1))
+    result = prove_day(Day(day.name, project, day.landing, day.spark_landing, day.before, day.after), tmp_path / "athena", ATHENA_SETTINGS)
+    assert any(failure.startswith("accelerometer_trusted: rows differ from Spark: 0 missing") for failure in result.failures), result.line()
+    assert "machine_learning_curated" not in result.tables
+
+
 def test_failed_data_tests_keep_their_rows_in_scope_until_a_full_refresh(
     history: tuple[Walk, Expected], consent_day: ConsentDay,
 ) -> None:
@@ -321,10 +376,13 @@ def test_a_table_from_before_subject_buckets_asks_for_a_full_refresh(
 
 
 def test_a_rerun_with_nothing_new_changes_nothing(demo_build: Path, demo_landing: Path) -> None:
-    """A build with no new landing file rewrites no partition and stages nothing again."""
+    """A build with no new landing file gives the same tables, rewrites no partition and stages
+    nothing again."""
+    tables = {table: read_table(demo_build, table, COLUMNS[table]) for table in ZONE_TABLES}
     before = {table: partition_files(demo_build, table) for table in READING_TABLES}
     staged = read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file", "loaded_at"])
     result = run_dbt(["build"], landing=demo_landing, warehouse=demo_build)
     assert "partitions to rewrite" not in result.stdout
+    assert {table: read_table(demo_build, table, COLUMNS[table]) for table in ZONE_TABLES} == tables
     assert {table: partition_files(demo_build, table) for table in READING_TABLES} == before
     assert read_table(demo_build, "stg_landing__accelerometer_readings", ["landing_file", "loaded_at"]) == staged

@@ -278,9 +278,8 @@ def record_counts(landing: str, warehouse: Path, tmp_path: Path) -> list[str]:
 
 def test_record_counts_read_the_given_landing_path(feed: Feed, feed_rebuild: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
     warehouse, _ = feed_rebuild
+    # a path as typed by hand, relative to the folder make runs in (a file:// URI: test_cli)
     relative = record_counts(os.path.relpath(feed.root, PROJECT_DIR), warehouse, tmp_path)
-    # the same folder as a file:// URI prints the same lines, in the same order
-    assert record_counts(f"file://{feed.root}", warehouse, tmp_path) == relative
     printed = {fields[1]: [int(value) for value in fields[2:]] for fields in (line.split() for line in relative) if fields and fields[0] in {"landing", "staging", "trusted", "curated"}}
     malformed = {zone: sum(count for path, count in feed.malformed.items() if path.startswith(f"{zone}/")) for zone in ("customer", "accelerometer", "step_trainer")}
     for zone, staging in (("customer", "stg_landing__customers"), ("accelerometer", "stg_landing__accelerometer_readings"), ("step_trainer", "stg_landing__step_trainer_readings")):

@@ -30,12 +30,12 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import sqlglot
@@ -43,10 +43,17 @@ from sqlglot import exp
 
 from stedi_lakehouse.landing import walk_folder
 from stedi_lakehouse.paths import PROJECT_DIR
+from stedi_lakehouse.checks.athena_tables import HMAC_SHA256_MACROS
 from stedi_lakehouse.checks.openx_json import MalformedJson, SerdeOptions, read_line, read_lines
+
+if TYPE_CHECKING:
+    from stedi_lakehouse.checks.athena_endpoint import OfflineAws
 
 CATALOG = "awsdatacatalog"
 LANDING_URI = "s3://stedi-offline-check/landing"
+# where dbt-athena writes its tables and query results on the stand-in for AWS (athena_endpoint)
+STAND_IN_DATA_DIR = "s3://stedi-offline-check/tables/"
+STAND_IN_RESULTS_DIR = "s3://stedi-offline-check/query-results/"
 LANDING_DDL_TEMPLATE = (
     "{%- for landing in graph.sources.values() if landing.external -%}"
     "{%- set relation = api.Relation.create(database=landing.database, schema=landing.schema,"
@@ -66,15 +73,6 @@ DUMMY_AWS = {
 INTROSPECTIVE_NODES = ["test_name:has_no_direct_identifiers"]
 SEED_TYPES = {"string": "varchar", "varchar": "varchar", "timestamp": "timestamp", "bigint": "bigint", "int": "integer", "double": "double"}
 
-# Trino's hmac_sha256(binary, key) (macro email_hmac), which DuckDB lacks, as RFC 2104 defines it:
-# a key over the 64-byte block is hashed first, then zero-padded, xored with the inner and outer
-# pads. (A Python function would need numpy in DuckDB.)
-HMAC_SHA256_MACROS = (
-    "create macro hmac_block(key) as case when octet_length(key) > 64 then unhex(sha256(key)) else key end",
-    "create macro hmac_pad(key, pad) as xor((hmac_block(key) || unhex(repeat('00', 64 - octet_length(hmac_block(key)))))::bit,"
-    " unhex(repeat(pad, 64))::bit)::blob",
-    "create macro hmac_sha256(message, key) as unhex(sha256(hmac_pad(key, '5c') || unhex(sha256(hmac_pad(key, '36') || message))))",
-)
 
 
 class AthenaCheckError(Exception):
@@ -157,20 +155,37 @@ def empty_aws() -> Iterator[str]:
         server.stop()
 
 
-def offline_dbt(args: list[str], work_dir: Path, landing_uri: str, project_dir: Path) -> str:
-    """`dbt ARGS --target athena` with dummy credentials; fails if it tries to reach the network."""
+def offline_dbt(
+    args: list[str], work_dir: Path, landing_uri: str, project_dir: Path,
+    aws: OfflineAws | None = None, settings: Mapping[str, str] | None = None,
+) -> str:
+    """`dbt ARGS --target athena` with dummy credentials against `aws`, the stand-in for AWS (for
+    a compile: an empty local moto server and no cache, when None), with `settings` added to the
+    environment; fails if it tries to reach the network."""
     profiles = work_dir / "profiles"
     profiles.mkdir(parents=True, exist_ok=True)
     (profiles / "profiles.yml").write_text((project_dir / "profiles.example.yml").read_text())
     dbt = Path(sys.executable).parent / "dbt"
-    command = [str(dbt), *args, "--target", "athena", "--no-populate-cache", "--project-dir", str(project_dir)]
-    with network_tripwire() as (tripwire, connections), empty_aws() as aws:
+    command = [str(dbt), *args, "--target", "athena", "--project-dir", str(project_dir)]
+    with ExitStack() as stack:
+        tripwire, connections = stack.enter_context(network_tripwire())
+        if aws is None:
+            command.append("--no-populate-cache")
+            endpoints = {"AWS_ENDPOINT_URL": stack.enter_context(empty_aws())}
+        else:
+            endpoints = {
+                "AWS_ENDPOINT_URL": aws.aws_endpoint,
+                "AWS_ENDPOINT_URL_ATHENA": aws.athena_endpoint,
+                "STEDI_ATHENA_S3_DATA_DIR": STAND_IN_DATA_DIR,
+                "STEDI_ATHENA_S3_STAGING_DIR": STAND_IN_RESULTS_DIR,
+            }
         env = {
-            **os.environ,
+            # no AWS setting of this machine (a profile, an endpoint of one service) reaches dbt
+            **{key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
             **DUMMY_AWS,
-            "AWS_ENDPOINT_URL": aws,
+            **endpoints,
             **{proxy: tripwire for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
-            # the local moto server is reached directly, anything else through the tripwire
+            # the local AWS is reached directly, anything else through the tripwire
             "NO_PROXY": "127.0.0.1",
             "no_proxy": "127.0.0.1",
             "STEDI_LANDING_PATH": landing_uri,
@@ -178,12 +193,15 @@ def offline_dbt(args: list[str], work_dir: Path, landing_uri: str, project_dir: 
             "DBT_TARGET_PATH": str(work_dir / "target"),
             "DBT_LOG_PATH": str(work_dir / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **(settings or {}),
         }
-        result = subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            command, cwd=project_dir, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
     if connections:
         raise AthenaCheckError(f"dbt {args[0]} --target athena tried to reach the network ({len(connections)} connections)")
     if result.returncode != 0:
-        raise AthenaCheckError(f"dbt {args[0]} --target athena failed: {result.stdout[-2000:]}{result.stderr[-1000:]}")
+        raise AthenaCheckError(f"dbt {args[0]} --target athena failed: {result.stdout[-2500:]}{result.stderr[-1000:]}")
     return result.stdout
 
 
@@ -295,17 +313,19 @@ def _rows(db: duckdb.DuckDBPyConnection, query: str) -> tuple[list[tuple[str, st
     return columns, rows
 
 
-def _without_load_time(db: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """A query of every column of `relation` but loaded_at, which is the start of each build."""
-    columns = [row[0] for row in db.execute(f"describe select * from {relation}").fetchall()]
-    return f"select * exclude (loaded_at) from {relation}" if "loaded_at" in columns else f"select * from {relation}"
+def _without(db: duckdb.DuckDBPyConnection, query: str, ignored: tuple[str, ...]) -> str:
+    """The query without the `ignored` columns it has."""
+    present = [column for column in ignored if column in {row[0] for row in db.execute(f"describe {query}").fetchall()}]
+    return f"select * exclude ({', '.join(present)}) from ({query})" if present else query
 
 
-def _compare(db: duckdb.DuckDBPyConnection, relation: str, parquet: Path) -> str | None:
-    """None when the relation holds the rows of the Spark table, else what differs."""
-    athena_columns, athena_rows = _rows(db, _without_load_time(db, relation))
-    spark_table = f"read_parquet('{parquet}/**/*.parquet', hive_partitioning = true)"
-    spark_columns, spark_rows = _rows(db, _without_load_time(db, spark_table))
+def compare_queries(
+    db: duckdb.DuckDBPyConnection, athena_query: str, spark_query: str, ignored: tuple[str, ...] = ("loaded_at",)
+) -> str | None:
+    """None when the two queries give the same columns and rows, `ignored` columns left out (by
+    default loaded_at, the start of each engine's build), else what differs."""
+    athena_columns, athena_rows = _rows(db, _without(db, athena_query, ignored))
+    spark_columns, spark_rows = _rows(db, _without(db, spark_query, ignored))
     if athena_columns != spark_columns:
         return f"columns differ from Spark: {athena_columns} on Athena, {spark_columns} on Spark"
     if athena_rows == spark_rows:
@@ -374,7 +394,7 @@ def _run_model(db: duckdb.DuckDBPyConnection, model: dict[str, Any], spark_table
     if not parquet.is_dir():
         report.failures.append(f"{name}: no Spark build to compare with at {parquet}")
         return
-    difference = _compare(db, relation, parquet)
+    difference = compare_queries(db, f"select * from {relation}", f"select * from read_parquet('{parquet}/**/*.parquet', hive_partitioning = true)")
     if difference:
         report.failures.append(f"{name}: {difference}")
     else:

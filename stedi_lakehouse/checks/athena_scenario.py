@@ -18,9 +18,12 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stedi_lakehouse.dbt_env import isolated_dbt_env
+
+if TYPE_CHECKING:
+    from stedi_lakehouse.checks.athena_incremental import Day
 
 EDGE_CASE_FILE = "zz-edge-cases.json"
 # What a copy of the project leaves out: environments, builds, demo data, caches.
@@ -148,12 +151,13 @@ def write_edge_cases(landing_root: Path) -> dict[str, int]:
 
 
 def spark_build(project_dir: Path, landing: Path, warehouse: Path) -> float:
-    """`dbt build` on the embedded Spark into its own warehouse; seconds it took."""
+    """The Makefile's main job (`dbt build` without unit tests: they prove nothing about the
+    tables compared) on the embedded Spark into its own warehouse; seconds it took."""
     env = isolated_dbt_env(landing, warehouse, project_dir)
     dbt = Path(sys.executable).parent / "dbt"
     started = time.monotonic()
     result = subprocess.run(
-        [str(dbt), "build", "--target", "local", "--project-dir", str(project_dir)],
+        [str(dbt), "build", "--exclude-resource-type", "unit_test", "--target", "local", "--project-dir", str(project_dir)],
         cwd=project_dir, env=env, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
@@ -193,3 +197,45 @@ def prepare(work_dir: Path, customers: int, project_dir: Path) -> tuple[Path, Pa
     project = project_requesting_erasure(project_dir, work_dir / "project", landing)
     spark_build(project, landing, warehouse)
     return landing, warehouse / "tables" / f"{os.environ.get('STEDI_SCHEMA', 'stedi')}.db", project
+
+
+def _curated_email(tables: Path) -> str:
+    """A customer of the Spark build's customer_curated (the first by email)."""
+    import duckdb
+
+    rows = duckdb.sql(f"select min(email) from read_parquet('{tables / 'customer_curated'}/**/*.parquet')").fetchall()
+    if not rows or rows[0][0] is None:
+        raise ScenarioError(f"{tables}: customer_curated is empty, nobody to erase")
+    return str(rows[0][0])
+
+
+def delivered_days(work_dir: Path, landing: Path, tables: Path, project: Path) -> list[Day]:
+    """Two days delivered to the landing folder `prepare` built (its Spark tables `tables`),
+    each built incrementally on Spark: a day without consent changes, then a day with them (two
+    revocations, a late consent, a serial number that becomes shared) and an erasure request
+    for a curated customer. Each day's Spark tables before and after, and its landing files,
+    are copied aside for the offline Athena to start from and compare with."""
+    from stedi_lakehouse.checks.athena_incremental import Day
+    from stedi_lakehouse.erasure.keys import DEMO_ERASURE_KEY, ERASURE_KEY_ENV
+    from stedi_lakehouse.erasure.requests import record_requests
+    from stedi_lakehouse.generate import append_day
+
+    warehouse = tables.parent.parent
+    days = []
+    before = work_dir / "spark-tables-0"
+    shutil.rmtree(before, ignore_errors=True)
+    shutil.copytree(tables, before)
+    for number, consent_changes in enumerate((False, True), start=1):
+        append_day(landing, consent_changes=consent_changes)
+        name = "a day with consent changes and an erasure request" if consent_changes else "a day without consent changes"
+        if consent_changes:
+            key = os.environ.get(ERASURE_KEY_ENV) or DEMO_ERASURE_KEY
+            record_requests([_curated_email(tables)], key.encode(), "2024-05-02 00:00:00", project / "seeds" / "erasure_requests.csv")
+        spark_build(project, landing, warehouse)
+        day_project, day_landing, after = (work_dir / f"{kind}-{number}" for kind in ("project", "landing", "spark-tables"))
+        for source, copy in ((project, day_project), (landing, day_landing), (tables, after)):
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(source, copy, ignore=shutil.ignore_patterns(*PROJECT_COPY_IGNORED))
+        days.append(Day(name, day_project, day_landing, landing, before, after))
+        before = after
+    return days

@@ -32,10 +32,11 @@ from stedi_lakehouse.checks.athena_check import (
     LANDING_URI, STAND_IN_DATA_DIR, STAND_IN_RESULTS_DIR, AthenaCheckError, compare_queries, offline_dbt,
 )
 from stedi_lakehouse.checks.athena_endpoint import OfflineAws, offline_aws
+from stedi_lakehouse.checks.athena_scenario import MAIN_JOB
 from stedi_lakehouse.checks.athena_state import landing_paths, local_landing_prefixes, publish_spark_tables
+from stedi_lakehouse.checks.athena_tables import split_s3
 from stedi_lakehouse.landing import walk_folder
 
-MAIN_JOB = ["build", "--exclude-resource-type", "unit_test"]  # the Makefile's main job
 COMPARED_ZONES = ("staging", "trusted", "curated")  # observability counts each engine's own builds
 # each engine's own: the start of its build, and the storage's modification time of a landing
 # file (a local file's, an S3 object's upload time, to the second)
@@ -78,12 +79,12 @@ def _put_landing(aws: OfflineAws, landing: Path) -> None:
     """The landing files in the stand-in's S3 under LANDING_URI, and the buckets dbt writes to."""
     s3 = aws.engine.tables.s3
     for uri in (LANDING_URI, STAND_IN_DATA_DIR, STAND_IN_RESULTS_DIR):
-        bucket = uri[len("s3://"):].split("/")[0]
+        bucket, _ = split_s3(uri)
         if bucket not in {item["Name"] for item in s3.list_buckets()["Buckets"]}:
             s3.create_bucket(Bucket=bucket)
-    bucket, _, prefix = LANDING_URI[len("s3://"):].partition("/")
+    bucket, prefix = split_s3(LANDING_URI)
     for path in walk_folder(landing):
-        s3.put_object(Bucket=bucket, Key=f"{prefix}/{path.relative_to(landing).as_posix()}", Body=path.read_bytes())
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{path.relative_to(landing).as_posix()}", Body=path.read_bytes())
 
 
 def _compared_models(manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from stedi_lakehouse.checks.athena_incremental import Day
 
 EDGE_CASE_FILE = "zz-edge-cases.json"
+MAIN_JOB = ["build", "--exclude-resource-type", "unit_test"]  # the Makefile's main job
 # What a copy of the project leaves out: environments, builds, demo data, caches.
 PROJECT_COPY_IGNORED = (".venv", ".git", "target", "logs", "warehouse", "demo_landing", ".dbt", "__pycache__", ".pytest_cache")
 
@@ -157,7 +158,7 @@ def spark_build(project_dir: Path, landing: Path, warehouse: Path) -> float:
     dbt = Path(sys.executable).parent / "dbt"
     started = time.monotonic()
     result = subprocess.run(
-        [str(dbt), "build", "--exclude-resource-type", "unit_test", "--target", "local", "--project-dir", str(project_dir)],
+        [str(dbt), *MAIN_JOB, "--target", "local", "--project-dir", str(project_dir)],
         cwd=project_dir, env=env, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
